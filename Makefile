@@ -1,0 +1,54 @@
+# repro: the two commands a user types are `make paper` and `make test` (see README.md).
+
+SWIFT ?= swift
+SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev fonts-dejavu-core
+REPRO := .build/release/repro
+
+.PHONY: paper test deps build bench fixtures clean
+
+## paper: the full reproduction (arrives with the report pipeline; today it builds and says so)
+paper: build
+	@echo "make paper: the study runner and report pipeline are not built yet (issues 6-8)."
+	@echo "What exists today is the engine: try '$(REPRO) bench blas' and '$(REPRO) bench ops'."
+	@exit 2
+
+## test: install what is missing, build, and run every test
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	@# The command line as a user runs it: help, and the BLAS kernel check on a tiny size.
+	.build/debug/repro --help > /dev/null
+	.build/debug/repro bench blas --sizes 64 --seconds 0.05
+
+## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
+deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing system packages:$$missing"; \
+	    echo "install them with: sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+## build: the release binary (anything that trains runs in release)
+build: deps
+	$(SWIFT) build -c release --product repro
+
+## bench: the engine's speed on this machine
+bench: build
+	$(REPRO) bench blas
+	$(REPRO) bench ops
+
+## fixtures: regenerate the reference values the tests compare against (needs PyTorch; see tools/)
+fixtures:
+	python3 tools/make_engine_fixtures.py
+
+clean:
+	rm -rf .build
