@@ -1,0 +1,34 @@
+import CBLAS
+
+/// Every matrix product of the engine goes through here, so that it is timed in one place.
+public enum BLAS {
+    /// Row-major `C[m, n] = alpha * op(A) * op(B) + beta * C`, where `op(A)` is `[m, k]` and
+    /// `op(B)` is `[k, n]`; `lda`, `ldb`, `ldc` are the row strides of A, B, C as stored.
+    @inline(__always)
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            // An empty sum: C = beta * C, which OpenBLAS would reject for its zero leading dimension.
+            for i in 0..<m {
+                let row = c + i * ldc
+                if beta == 0 { row.update(repeating: 0, count: n) } else { for j in 0..<n { row[j] *= beta } }
+            }
+            return
+        }
+        let profiler = OpProfiler.current
+        let start = profiler == nil ? 0 : monotonicSeconds()
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        if let profiler {
+            profiler.addGemm(seconds: monotonicSeconds() - start, flops: 2 * Double(m) * Double(n) * Double(k))
+        }
+    }
+
+    /// The number of threads OpenBLAS uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}

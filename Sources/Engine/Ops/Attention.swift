@@ -1,0 +1,166 @@
+import Foundation
+
+/// Softmax over the last dimension of `x + mask`. The additive mask broadcasts to `x`'s shape
+/// (use -infinity to exclude a position); a row with nothing left is all zeros, not NaN.
+public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
+    Op.run("softmax") { op in
+        let y = Tensor(uninitialized: x.shape)
+        let n = x.shape.last ?? 1
+        let bc = Broadcast(x.shape, mask?.shape ?? [1], op: "softmax mask")
+        precondition(bc.shape == x.shape || (x.rank == 0 && bc.count == 1),
+                     "softmax mask \(mask?.shape ?? []) does not broadcast to \(x.shape)")
+        let zero: Float = 0
+        withUnsafePointer(to: zero) { zeroMask in
+            let m = mask.map { UnsafePointer($0.data) } ?? zeroMask
+            let ms = mask == nil ? 0 : bc.innerStrideB
+            bc.forEachRow { o, _, im in
+                let xr = x.data + o, yr = y.data + o, mr = m + (mask == nil ? 0 : im)
+                var maxValue = -Float.infinity
+                for j in 0..<n { maxValue = max(maxValue, xr[j] + mr[j * ms]) }
+                guard maxValue > -Float.infinity else {
+                    yr.update(repeating: 0, count: n)
+                    return
+                }
+                var sum: Float = 0
+                for j in 0..<n {
+                    let e = expf(xr[j] + mr[j * ms] - maxValue)
+                    yr[j] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for j in 0..<n { yr[j] *= inv }
+            }
+        }
+        op.record(y, inputs: [x]) { dy in
+            // dx = y * (dy - sum(dy * y))
+            let dx = x.grad
+            for r in 0..<(x.count / max(n, 1)) {
+                let yr = y.data + r * n, dyr = dy + r * n, dxr = dx + r * n
+                var dot: Float = 0
+                for j in 0..<n { dot += dyr[j] * yr[j] }
+                for j in 0..<n { dxr[j] += yr[j] * (dyr[j] - dot) }
+            }
+        }
+        return y
+    }
+}
+
+/// Fused scaled dot-product attention, heads kept interleaved as the projections produce them.
+/// - q: `[B, Tq, H, D]`; k, v: `[B, Tk, H, D]`; returns `[B, Tq, H, D]`.
+/// - causal: query i sees keys up to i + (Tk - Tq), so it also serves decoding with a KV cache.
+/// - keyMask: `[B, Tk]`, 1 where a key may be attended, 0 for padding (`transformers`' attention_mask).
+/// - scale: defaults to 1/sqrt(D).
+/// A query that may see no key at all gets zeros.
+public func attention(
+    query q: Tensor, key k: Tensor, value v: Tensor,
+    causal: Bool = false, keyMask: [Int32]? = nil, scale: Float? = nil
+) -> Tensor {
+    Op.run("attention") { op in
+        precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention takes [B, T, H, D] tensors, got \(q.shape), \(k.shape), \(v.shape)")
+        let (b, tq, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let tk = k.shape[1]
+        precondition(k.shape == [b, tk, h, d] && v.shape == k.shape,
+                     "attention key \(k.shape) and value \(v.shape) do not match query \(q.shape)")
+        if let keyMask { precondition(keyMask.count == b * tk, "attention key mask has \(keyMask.count) entries for [\(b), \(tk)]") }
+        let geometry = AttentionGeometry(batch: b, heads: h, queries: tq, keys: tk, headSize: d,
+                                         scale: scale ?? 1 / Float(d).squareRoot(), causal: causal, keyMask: keyMask)
+        let out = Tensor(uninitialized: q.shape)
+        let recording = Autodiff.needsGradient(q, k, v)
+        // probabilities: [B, H, Tq, Tk], kept for backward; one head's worth of scratch otherwise
+        let probabilities = Storage(count: recording ? b * h * tq * tk : tq * tk, zeroed: false)
+        for bi in 0..<b {
+            for hi in 0..<h {
+                let p = probabilities.pointer + (recording ? (bi * h + hi) * tq * tk : 0)
+                geometry.forward(batch: bi, head: hi, q: q.data, k: k.data, v: v.data, probabilities: p, out: out.data)
+            }
+        }
+        op.record(out, inputs: [q, k, v]) { dOut in
+            let dq = q.requiresGrad ? q.grad : nil
+            let dk = k.requiresGrad ? k.grad : nil
+            let dv = v.requiresGrad ? v.grad : nil
+            let scratch = Storage(count: tq * tk, zeroed: false)
+            for bi in 0..<b {
+                for hi in 0..<h {
+                    geometry.backward(batch: bi, head: hi, q: q.data, k: k.data, v: v.data,
+                                      probabilities: probabilities.pointer + (bi * h + hi) * tq * tk,
+                                      dOut: dOut, dq: dq, dk: dk, dv: dv, scratch: scratch.pointer)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The products and softmax of one (batch, head) pair of attention.
+struct AttentionGeometry {
+    let batch, heads, queries, keys, headSize: Int
+    let scale: Float
+    let causal: Bool
+    let keyMask: [Int32]?
+
+    /// Row stride of q, k, v and the output: the heads are interleaved.
+    var rowStride: Int { heads * headSize }
+    func queryBase(_ b: Int, _ h: Int) -> Int { b * queries * rowStride + h * headSize }
+    func keyBase(_ b: Int, _ h: Int) -> Int { b * keys * rowStride + h * headSize }
+
+    /// Keys 0..<limit that query i may see (the causal bound); masked keys are skipped separately.
+    func visibleKeys(_ i: Int) -> Int { causal ? min(keys, max(0, i + keys - queries + 1)) : keys }
+
+    // p[Tq, Tk] = softmax(scale q kᵀ + masks); out[Tq, D] = p v
+    func forward(batch b: Int, head h: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                 probabilities p: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let (qb, kb) = (queryBase(b, h), keyBase(b, h))
+        BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: keys, k: headSize, alpha: scale,
+                   a: q + qb, lda: rowStride, b: k + kb, ldb: rowStride, beta: 0, c: p, ldc: keys)
+        let mask = keyMask.map { Array($0[(b * keys)..<((b + 1) * keys)]) }
+        for i in 0..<queries {
+            let row = p + i * keys
+            let limit = visibleKeys(i)
+            var maxValue = -Float.infinity
+            for j in 0..<limit where mask?[j] ?? 1 != 0 { maxValue = max(maxValue, row[j]) }
+            guard maxValue > -Float.infinity else {
+                row.update(repeating: 0, count: keys)
+                continue
+            }
+            var sum: Float = 0
+            for j in 0..<keys {
+                let e: Float = (j < limit && mask?[j] ?? 1 != 0) ? expf(row[j] - maxValue) : 0
+                row[j] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for j in 0..<limit { row[j] *= inv }
+        }
+        BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: headSize, k: keys,
+                   a: p, lda: keys, b: v + kb, ldb: rowStride, beta: 0, c: out + qb, ldc: rowStride)
+    }
+
+    // dv += pᵀ dOut; dp = dOut vᵀ; ds = p (dp - rowsum(dp p)); dq += scale ds k; dk += scale dsᵀ q
+    func backward(batch b: Int, head h: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                  probabilities p: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+                  dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv: UnsafeMutablePointer<Float>?,
+                  scratch ds: UnsafeMutablePointer<Float>) {
+        let (qb, kb) = (queryBase(b, h), keyBase(b, h))
+        if let dv {
+            BLAS.sgemm(transposeA: true, transposeB: false, m: keys, n: headSize, k: queries,
+                       a: p, lda: keys, b: dOut + qb, ldb: rowStride, beta: 1, c: dv + kb, ldc: rowStride)
+        }
+        guard dq != nil || dk != nil else { return }
+        BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: keys, k: headSize,
+                   a: dOut + qb, lda: rowStride, b: v + kb, ldb: rowStride, beta: 0, c: ds, ldc: keys)
+        for i in 0..<queries {
+            let pr = p + i * keys, dr = ds + i * keys
+            var dot: Float = 0
+            for j in 0..<keys { dot += pr[j] * dr[j] }
+            for j in 0..<keys { dr[j] = pr[j] * (dr[j] - dot) }
+        }
+        if let dq {
+            BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: headSize, k: keys, alpha: scale,
+                       a: ds, lda: keys, b: k + kb, ldb: rowStride, beta: 1, c: dq + qb, ldc: rowStride)
+        }
+        if let dk {
+            BLAS.sgemm(transposeA: true, transposeB: false, m: keys, n: headSize, k: queries, alpha: scale,
+                       a: ds, lda: keys, b: q + qb, ldb: rowStride, beta: 1, c: dk + kb, ldc: rowStride)
+        }
+    }
+}

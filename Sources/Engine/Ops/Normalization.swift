@@ -1,0 +1,101 @@
+import Foundation
+
+/// LayerNorm over the last dimension, as `nn.LayerNorm`: (x - mean) / sqrt(var + eps) * weight + bias
+/// (biased variance). weight and bias are `[C]`, or nil for no affine part.
+public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    Op.run("layer_norm") { op in
+        let c = x.shape.last ?? 1
+        if let weight { precondition(weight.shape == [c], "layer norm weight \(weight.shape) for input \(x.shape)") }
+        if let bias { precondition(bias.shape == [c], "layer norm bias \(bias.shape) for input \(x.shape)") }
+        let rows = x.count / max(c, 1)
+        let y = Tensor(uninitialized: x.shape)
+        // mean, rstd: [rows], kept for backward
+        var mean = [Float](repeating: 0, count: rows)
+        var rstd = [Float](repeating: 0, count: rows)
+        let w = weight?.data, b = bias?.data
+        for r in 0..<rows {
+            let xr = x.data + r * c, yr = y.data + r * c
+            var sum: Float = 0
+            for i in 0..<c { sum += xr[i] }
+            let m = sum / Float(c)
+            var sq: Float = 0
+            for i in 0..<c { let d = xr[i] - m; sq += d * d }
+            let s = 1 / (sq / Float(c) + eps).squareRoot()
+            for i in 0..<c { yr[i] = (xr[i] - m) * s * (w?[i] ?? 1) + (b?[i] ?? 0) }
+            mean[r] = m
+            rstd[r] = s
+        }
+        var inputs = [x]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        op.record(y, inputs: inputs) { dy in
+            let dx = x.requiresGrad ? x.grad : nil
+            let dw = weight?.requiresGrad == true ? weight!.grad : nil
+            let db = bias?.requiresGrad == true ? bias!.grad : nil
+            for r in 0..<rows {
+                let xr = x.data + r * c, dyr = dy + r * c
+                let (m, s) = (mean[r], rstd[r])
+                // dnorm = dy * w; dx = (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat)) * rstd
+                var dnormMean: Float = 0, dnormXhatMean: Float = 0
+                for i in 0..<c {
+                    let xhat = (xr[i] - m) * s
+                    let dnorm = dyr[i] * (w?[i] ?? 1)
+                    dnormMean += dnorm
+                    dnormXhatMean += dnorm * xhat
+                    dw?[i] += dyr[i] * xhat
+                    db?[i] += dyr[i]
+                }
+                guard let dx else { continue }
+                dnormMean /= Float(c)
+                dnormXhatMean /= Float(c)
+                let dxr = dx + r * c
+                for i in 0..<c {
+                    let xhat = (xr[i] - m) * s
+                    let dnorm = dyr[i] * (w?[i] ?? 1)
+                    dxr[i] += (dnorm - dnormMean - xhat * dnormXhatMean) * s
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// RMSNorm over the last dimension, as LLaMA's: x / sqrt(mean(x²) + eps) * weight; weight `[C]`.
+public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
+    Op.run("rms_norm") { op in
+        let c = x.shape.last ?? 1
+        precondition(weight.shape == [c], "RMS norm weight \(weight.shape) for input \(x.shape)")
+        let rows = x.count / max(c, 1)
+        let y = Tensor(uninitialized: x.shape)
+        // rstd: [rows], kept for backward
+        var rstd = [Float](repeating: 0, count: rows)
+        let w = weight.data
+        for r in 0..<rows {
+            let xr = x.data + r * c, yr = y.data + r * c
+            var sq: Float = 0
+            for i in 0..<c { sq += xr[i] * xr[i] }
+            let s = 1 / (sq / Float(c) + eps).squareRoot()
+            for i in 0..<c { yr[i] = w[i] * (xr[i] * s) }
+            rstd[r] = s
+        }
+        op.record(y, inputs: [x, weight]) { dy in
+            let dx = x.requiresGrad ? x.grad : nil
+            let dw = weight.requiresGrad ? weight.grad : nil
+            for r in 0..<rows {
+                let xr = x.data + r * c, dyr = dy + r * c
+                let s = rstd[r]
+                // dx = s * (w dy) - x s³ mean((w dy) x)
+                var dot: Float = 0
+                for i in 0..<c {
+                    dot += w[i] * dyr[i] * xr[i]
+                    dw?[i] += dyr[i] * xr[i] * s
+                }
+                guard let dx else { continue }
+                let k = s * s * s * dot / Float(c)
+                let dxr = dx + r * c
+                for i in 0..<c { dxr[i] += s * w[i] * dyr[i] - xr[i] * k }
+            }
+        }
+        return y
+    }
+}

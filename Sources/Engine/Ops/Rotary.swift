@@ -1,0 +1,57 @@
+import Foundation
+
+/// Rotary position embedding as LLaMA applies it ("rotate half"): the first and second halves of
+/// each head form the pairs (x_i, x_{i+D/2}), rotated by position * theta^(-2i/D).
+/// - x: `[B, T, H, D]`; positions: `[B, T]` or `[T]` (shared by the batch); returns `[B, T, H, D]`.
+public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Tensor {
+    Op.run("rotary") { op in
+        precondition(x.rank == 4, "rotary embedding takes [B, T, H, D], got \(x.shape)")
+        let (b, t, h, d) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        precondition(d % 2 == 0, "rotary embedding needs an even head size, got \(d)")
+        precondition(positions.count == t || positions.count == b * t,
+                     "rotary embedding has \(positions.count) positions for batch \(b) x length \(t)")
+        let half = d / 2
+        // Frequencies as transformers computes them: theta ** (2i / D) in Float32.
+        let inverseFrequency = (0..<half).map { 1 / powf(theta, Float(2 * $0) / Float(d)) }
+        // cos, sin: [B*T, D/2]
+        var cosines = [Float](repeating: 0, count: b * t * half)
+        var sines = cosines
+        for row in 0..<(b * t) {
+            let position = Float(positions[positions.count == t ? row % t : row])
+            for i in 0..<half {
+                let angle = position * inverseFrequency[i]
+                cosines[row * half + i] = cosf(angle)
+                sines[row * half + i] = sinf(angle)
+            }
+        }
+        let y = Tensor(uninitialized: x.shape)
+        for row in 0..<(b * t) {
+            for head in 0..<h {
+                let base = (row * h + head) * d
+                let (xr, yr) = (x.data + base, y.data + base)
+                for i in 0..<half {
+                    let (c, s) = (cosines[row * half + i], sines[row * half + i])
+                    let (first, second) = (xr[i], xr[i + half])
+                    yr[i] = first * c - second * s
+                    yr[i + half] = second * c + first * s
+                }
+            }
+        }
+        op.record(y, inputs: [x]) { dy in
+            // The transpose of a rotation is the rotation by the opposite angle.
+            let dx = x.grad
+            for row in 0..<(b * t) {
+                for head in 0..<h {
+                    let base = (row * h + head) * d
+                    let (dxr, dyr) = (dx + base, dy + base)
+                    for i in 0..<half {
+                        let (c, s) = (cosines[row * half + i], sines[row * half + i])
+                        dxr[i] += dyr[i] * c + dyr[i + half] * s
+                        dxr[i + half] += dyr[i + half] * c - dyr[i] * s
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
