@@ -1,0 +1,78 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measures the engine's speed on this machine.",
+        discussion: "Numbers vary with what else the machine runs; compare ratios measured in one run.",
+        subcommands: [BenchBLAS.self, BenchOps.self])
+}
+
+/// The BLAS kernel in use and the GFLOP/s `sgemm` reaches with it.
+struct BenchBLAS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blas",
+        abstract: "Prints the OpenBLAS kernel in use, its thread count and sgemm GFLOP/s at square sizes.")
+
+    @Option(help: "Square matrix sizes to time, comma-separated.")
+    var sizes: String = "256,512,1024"
+
+    @Option(help: "Seconds to time each size for (after one warm-up product).")
+    var seconds: Double = 1.0
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let sizes = try self.sizes.split(separator: ",").map { text -> Int in
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                throw ValidationError("--sizes: '\(text)' is not a positive integer")
+            }
+            return n
+        }
+        let selection = BLASKernel.selection
+        let results = sizes.map { n in (n, SgemmBenchmark.gflops(size: n, seconds: seconds)) }
+        if json {
+            let payload: [String: Any] = [
+                "kernel": selection.coreName, "kernel_source": selection.explanation,
+                "threads": BLAS.threads, "cpu": BLASKernel.cpuModel(),
+                "sgemm_gflops": Dictionary(uniqueKeysWithValues: results.map { (String($0.0), $0.1) }),
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+            return
+        }
+        print("CPU      \(BLASKernel.cpuModel())")
+        print("kernel   \(selection.coreName) (\(selection.explanation))")
+        print("threads  \(BLAS.threads)")
+        print("")
+        print("     n   sgemm GFLOP/s")
+        for (n, gflops) in results {
+            print(String(format: "%6d   %13.1f", n, gflops))
+        }
+    }
+}
+
+enum SgemmBenchmark {
+    /// GFLOP/s of square `n x n` products, timed for about `seconds`.
+    static func gflops(size n: Int, seconds: Double) -> Double {
+        var rng = SeededGenerator(seed: 1)
+        let a = Tensor.randomUniform([n, n], low: -1, high: 1, using: &rng)
+        let b = Tensor.randomUniform([n, n], low: -1, high: 1, using: &rng)
+        let c = Tensor(zeros: [n, n])
+        func product() {
+            BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n,
+                       a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n)
+        }
+        product()
+        var iterations = 0
+        let start = monotonicSeconds()
+        var elapsed = 0.0
+        repeat {
+            product()
+            iterations += 1
+            elapsed = monotonicSeconds() - start
+        } while elapsed < seconds
+        return 2 * Double(n) * Double(n) * Double(n) * Double(iterations) / elapsed / 1e9
+    }
+}

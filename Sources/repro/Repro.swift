@@ -1,0 +1,12 @@
+import ArgumentParser
+
+struct Repro: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repro",
+        abstract: "Reproduces 'Examining the Potential of Multimodality for Vision-Language Models' (InstructBLIP + LoRA) on a CPU.",
+        discussion: """
+            The whole paper is `make paper`; the tests are `make test`. The commands below are the parts
+            that exist so far; see README.md for what each issue adds.
+            """,
+        subcommands: [Bench.self])
+}
