@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "repro", targets: ["repro"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Model", targets: ["Model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,14 +22,17 @@ let package = Package(
             providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "Model", dependencies: ["Engine"]),
         .executableTarget(
             name: "repro",
             dependencies: [
                 "Engine",
+                "Model",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

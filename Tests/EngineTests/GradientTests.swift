@@ -55,6 +55,11 @@ import Testing
         checkGradients([table]) { embedding(table, ids: [4, 0, 4, 2], shape: [2, 2]) }
     }
 
+    @Test func scatteredRows() {
+        let base = random([2, 3, 4], seed: 35), rows = random([2, 4], seed: 36)
+        checkGradients([base, rows]) { scatterRows(base, rows, at: [4, 1]) }
+    }
+
     @Test func normalizations() {
         let x = random([3, 6], seed: 15), w = random([6], seed: 16), b = random([6], seed: 17)
         checkGradients([x, w, b]) { layerNorm(x, weight: w, bias: b, eps: 1e-6) }

@@ -75,3 +75,37 @@ public func patchEmbedding(_ images: Tensor, weight: Tensor, bias: Tensor?) -> T
     let flatWeight = reshape(weight, [weight.shape[0], -1])
     return linear(patches, weight: flatWeight, bias: bias)
 }
+
+/// `base` with some of its rows replaced: row `indices[i]` of the output is row i of `rows`.
+/// This is how the image placeholders of the language model's input become the Q-Former's
+/// projected outputs (`transformers`' `masked_scatter`).
+/// - base: `[..., D]` viewed as `[N, D]`; rows: `[..., D]` viewed as `[indices.count, D]`; returns base's shape.
+public func scatterRows(_ base: Tensor, _ rows: Tensor, at indices: [Int]) -> Tensor {
+    Op.run("scatter_rows") { op in
+        let width = base.shape.last ?? 1
+        precondition(rows.shape.last == width && rows.count == indices.count * width,
+                     "scatter rows: \(rows.shape) is not \(indices.count) rows of width \(width) for base \(base.shape)")
+        let baseRows = base.count / max(width, 1)
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < baseRows } && Set(indices).count == indices.count,
+                     "scatter rows: indices must be distinct rows of the \(baseRows) in base")
+        let y = base.detachedCopy()
+        for (i, row) in indices.enumerated() { (y.data + row * width).update(from: rows.data + i * width, count: width) }
+        op.record(y, inputs: [base, rows]) { dy in
+            if base.requiresGrad {
+                // Replaced rows take no gradient back to base.
+                let replaced = Set(indices)
+                let db = base.grad
+                for r in 0..<baseRows where !replaced.contains(r) {
+                    for j in 0..<width { db[r * width + j] += dy[r * width + j] }
+                }
+            }
+            if rows.requiresGrad {
+                let dr = rows.grad
+                for (i, row) in indices.enumerated() {
+                    for j in 0..<width { dr[i * width + j] += dy[row * width + j] }
+                }
+            }
+        }
+        return y
+    }
+}

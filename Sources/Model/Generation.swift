@@ -1,0 +1,149 @@
+import Engine
+import Foundation
+
+/// How to decode.
+public struct GenerationOptions: Sendable {
+    public var maxNewTokens: Int
+    /// 1 is greedy decoding.
+    public var beams: Int
+    /// Beam scores are divided by (generated length)^lengthPenalty, as `transformers`.
+    public var lengthPenalty: Float
+
+    public init(maxNewTokens: Int = 48, beams: Int = 1, lengthPenalty: Float = 1) {
+        self.maxNewTokens = maxNewTokens
+        self.beams = beams
+        self.lengthPenalty = lengthPenalty
+    }
+}
+
+/// One image and its prompt, for generation.
+public struct GenerationRequest {
+    /// `[3, H, W]`.
+    public var pixels: Tensor
+    /// The language model's prompt, image placeholders included (no padding).
+    public var promptIds: [Int32]
+    /// The instruction as the Q-Former reads it (no padding).
+    public var qformerIds: [Int32]
+
+    public init(pixels: Tensor, promptIds: [Int32], qformerIds: [Int32]) {
+        self.pixels = pixels
+        self.promptIds = promptIds
+        self.qformerIds = qformerIds
+    }
+}
+
+extension InstructBlip {
+    /// The generated tokens of each request (EOS excluded), decoding with a KV cache: greedy for
+    /// one beam, in a left-padded batch; beam search otherwise, one request at a time.
+    public func generate(_ requests: [GenerationRequest], options: GenerationOptions = GenerationOptions()) throws -> [[Int32]] {
+        guard !requests.isEmpty else { return [] }
+        return try Autodiff.withoutGradients {
+            if options.beams <= 1 { return try greedy(requests, options) }
+            return try requests.map { try beamSearch($0, options) }
+        }
+    }
+
+    /// The cache after reading each prompt, and the logits of its last position `[B, V]`.
+    private func prefill(_ requests: [GenerationRequest], keyMask: inout [Int32]) throws -> (KVCache, Tensor) {
+        let b = requests.count
+        let context = ForwardContext.evaluation()
+        let pixels = concat(requests.map { reshape($0.pixels, [1] + $0.pixels.shape) }, axis: 0)
+        let (qIds, qMask) = leftPadded(requests.map(\.qformerIds))
+        let features = imageFeatures(pixelValues: pixels, qformerInputIds: qIds, qformerAttentionMask: qMask, context)
+        let (ids, mask) = leftPadded(requests.map(\.promptIds))
+        let t = ids.count / b
+        keyMask = mask
+        let cache = KVCache(layers: config.textConfig.numHiddenLayers)
+        let hidden = languageModel(try inputEmbeddings(ids: ids, batch: b, features: features), keyMask: mask,
+                                   positions: (0..<t).map(Int32.init), cache: cache, context)
+        return (cache, languageModel.lmHead(slice(hidden, axis: 1, (t - 1)..<t), context))
+    }
+
+    /// Rows padded on the left with the pad token, and their masks.
+    private func leftPadded(_ rows: [[Int32]]) -> (ids: [Int32], mask: [Int32]) {
+        let t = rows.map(\.count).max() ?? 0
+        var ids: [Int32] = [], mask: [Int32] = []
+        for row in rows {
+            ids += [Int32](repeating: Int32(config.textConfig.padTokenId), count: t - row.count) + row
+            mask += [Int32](repeating: 0, count: t - row.count) + [Int32](repeating: 1, count: row.count)
+        }
+        return (ids, mask)
+    }
+
+    /// Feeds one new token per row and returns the next logits `[B, V]`.
+    private func step(_ tokens: [Int32], cache: KVCache, keyMask: inout [Int32]) -> Tensor {
+        let b = tokens.count
+        let previous = keyMask.count / b
+        var extended: [Int32] = []
+        for bi in 0..<b { extended += keyMask[(bi * previous)..<((bi + 1) * previous)] + [1] }
+        keyMask = extended
+        let embedded = embedding(languageModel.embedTokens, ids: tokens, shape: [b, 1])
+        let context = ForwardContext.evaluation()
+        let hidden = languageModel(embedded, keyMask: keyMask, positions: [Int32(previous)], cache: cache, context)
+        return languageModel.lmHead(hidden, context)
+    }
+
+    private func greedy(_ requests: [GenerationRequest], _ options: GenerationOptions) throws -> [[Int32]] {
+        let b = requests.count, v = config.textConfig.vocabSize, eos = Int32(config.textConfig.eosTokenId)
+        var keyMask: [Int32] = []
+        var (cache, logits) = try prefill(requests, keyMask: &keyMask)
+        var outputs = [[Int32]](repeating: [], count: b)
+        var finished = [Bool](repeating: false, count: b)
+        for _ in 0..<options.maxNewTokens {
+            var next = [Int32](repeating: eos, count: b)
+            for bi in 0..<b where !finished[bi] {
+                let row = UnsafeBufferPointer(start: logits.data + bi * v, count: v)
+                let best = Int32(row.indices.max { row[$0] < row[$1] }!)
+                if best == eos { finished[bi] = true } else { outputs[bi].append(best) }
+                next[bi] = best
+            }
+            if finished.allSatisfy({ $0 }) { break }
+            logits = step(next, cache: cache, keyMask: &keyMask)
+        }
+        return outputs
+    }
+
+    private func beamSearch(_ request: GenerationRequest, _ options: GenerationOptions) throws -> [Int32] {
+        let k = options.beams, v = config.textConfig.vocabSize, eos = Int32(config.textConfig.eosTokenId)
+        var keyMask: [Int32] = []
+        var (cache, logits) = try prefill([request], keyMask: &keyMask)
+        // Live beams: tokens so far and summed log-probability; one beam until the first expansion.
+        var beams: [(tokens: [Int32], score: Float)] = [([], 0)]
+        var finished: [(tokens: [Int32], score: Float)] = []
+        func normalised(_ score: Float, _ length: Int) -> Float { score / powf(Float(max(length, 1)), options.lengthPenalty) }
+
+        for _ in 0..<options.maxNewTokens {
+            var candidates: [(beam: Int, token: Int32, score: Float)] = []
+            for (index, beam) in beams.enumerated() {
+                let row = logits.data + index * v
+                var maxValue = -Float.infinity
+                for j in 0..<v { maxValue = max(maxValue, row[j]) }
+                var sum: Float = 0
+                for j in 0..<v { sum += expf(row[j] - maxValue) }
+                let logNorm = maxValue + logf(sum)
+                for j in 0..<v { candidates.append((index, Int32(j), beam.score + row[j] - logNorm)) }
+            }
+            candidates.sort { $0.score > $1.score }
+            var next: [(tokens: [Int32], score: Float)] = []
+            var rows: [Int] = []
+            for candidate in candidates.prefix(2 * k) {
+                let tokens = beams[candidate.beam].tokens
+                if candidate.token == eos {
+                    finished.append((tokens, normalised(candidate.score, tokens.count + 1)))
+                } else if next.count < k {
+                    next.append((tokens + [candidate.token], candidate.score))
+                    rows.append(candidate.beam)
+                }
+            }
+            // Done once k hypotheses have ended (transformers' early_stopping=True).
+            if finished.count >= k || next.isEmpty { break }
+            beams = next
+            cache.select(rows: rows)
+            // One unpadded prompt: every beam sees every cached position.
+            keyMask = [Int32](repeating: 1, count: rows.count * cache.length)
+            logits = step(next.map { $0.tokens.last! }, cache: cache, keyMask: &keyMask)
+        }
+        let pool = finished.isEmpty ? beams.map { ($0.tokens, normalised($0.score, $0.tokens.count)) } : finished
+        return pool.max { $0.1 < $1.1 }!.0
+    }
+}
