@@ -50,7 +50,6 @@ public struct TextConfig: Codable, Hashable, Sendable {
     public var intermediateSize = 704
     public var numHiddenLayers = 6
     public var numAttentionHeads = 4
-    public var numKeyValueHeads: Int? = nil
     public var hiddenAct = "silu"
     public var maxPositionEmbeddings = 256
     public var rmsNormEps: Float = 1e-6
@@ -101,8 +100,6 @@ public struct InstructBlipConfig: Codable, Hashable, Sendable {
               "vision_config.patch_size = \(v.patchSize) does not divide vision_config.image_size = \(v.imageSize)")
         check(t.hiddenSize % max(t.numAttentionHeads, 1) != 0 || t.headSize % 2 == 0,
               "text_config head size \(t.headSize) must be even for rotary embeddings")
-        check(t.numKeyValueHeads == nil || t.numKeyValueHeads == t.numAttentionHeads,
-              "text_config.num_key_value_heads = \(t.numKeyValueHeads ?? 0) differs from num_attention_heads; grouped-query attention is not supported")
         check(!t.tieWordEmbeddings, "text_config.tie_word_embeddings = true is not supported (Vicuna's head is untied)")
         for (key, name) in [("vision_config.hidden_act", v.hiddenAct), ("qformer_config.hidden_act", q.hiddenAct), ("text_config.hidden_act", t.hiddenAct)] {
             check(Activation(configName: name) != nil,
@@ -145,15 +142,17 @@ extension InstructBlipConfig {
         } else if let theta = text["rope_theta"] as? Double {
             config.textConfig.ropeTheta = Float(theta)
         }
-        if let heads = text["num_key_value_heads"] as? Int { config.textConfig.numKeyValueHeads = heads }
-        if let headSize = text["head_dim"] as? Int, headSize != config.textConfig.headSize {
-            throw ModelError.badConfig(path, "text_config.head_dim = \(headSize) differs from hidden_size / num_attention_heads = \(config.textConfig.headSize); not supported")
-        }
         if let n = root["num_query_tokens"] as? Int { config.numQueryTokens = n }
         if let index = (root["image_token_index"] ?? root["image_token_id"]) as? Int { config.imageTokenIndex = index }
         config.qformerConfig.encoderHiddenSize = config.visionConfig.hiddenSize
         try reader.finish()
-        let problems = config.problems()
+        var problems = config.problems()
+        if let heads = text["num_key_value_heads"] as? Int, heads != config.textConfig.numAttentionHeads {
+            problems.append("text_config.num_key_value_heads = \(heads) differs from num_attention_heads; grouped-query attention is not supported")
+        }
+        if let headSize = text["head_dim"] as? Int, headSize * config.textConfig.numAttentionHeads != config.textConfig.hiddenSize {
+            problems.append("text_config.head_dim = \(headSize) is not hidden_size / num_attention_heads; not supported")
+        }
         if !problems.isEmpty { throw ModelError.badConfig(path, problems.joined(separator: "; ")) }
         return config
     }
@@ -173,7 +172,7 @@ extension InstructBlipConfig {
         text["model_type"] = "llama"
         text["rope_parameters"] = ["rope_type": "default", "rope_theta": Double(textConfig.ropeTheta)]
         text.removeValue(forKey: "rope_theta")
-        text["num_key_value_heads"] = textConfig.numKeyValueHeads ?? textConfig.numAttentionHeads
+        text["num_key_value_heads"] = textConfig.numAttentionHeads
         let root: [String: Any] = [
             "model_type": "instructblip", "architectures": ["InstructBlipForConditionalGeneration"],
             "vision_config": vision, "qformer_config": qformer, "text_config": text,

@@ -1,0 +1,201 @@
+import Engine
+import Foundation
+@testable import Model
+import Testing
+
+/// A model small enough for debug-build tests.
+func tinyConfig() -> InstructBlipConfig {
+    var config = InstructBlipConfig()
+    config.visionConfig.hiddenSize = 16
+    config.visionConfig.intermediateSize = 24
+    config.visionConfig.numHiddenLayers = 1
+    config.visionConfig.numAttentionHeads = 2
+    config.visionConfig.imageSize = 8
+    config.visionConfig.patchSize = 4
+    config.qformerConfig.hiddenSize = 16
+    config.qformerConfig.intermediateSize = 24
+    config.qformerConfig.numAttentionHeads = 2
+    config.qformerConfig.vocabSize = 40
+    config.qformerConfig.encoderHiddenSize = 16
+    config.textConfig.hiddenSize = 16
+    config.textConfig.intermediateSize = 24
+    config.textConfig.numHiddenLayers = 3
+    config.textConfig.numAttentionHeads = 2
+    config.textConfig.vocabSize = 40
+    config.numQueryTokens = 3
+    return config
+}
+
+func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) -> ModelInputs {
+    var rng = SeededGenerator(seed: seed)
+    let q = config.numQueryTokens, t = q + 6
+    var ids: [Int32] = []
+    for _ in 0..<batch { ids += [Int32](repeating: 3, count: q) + (0..<6).map { _ in Int32(4 + rng.next() % 36) } }
+    let labels = ids.enumerated().map { $0.offset % t < q + 3 ? ignoreIndex : $0.element }
+    return ModelInputs(pixelValues: Tensor.randomNormal([batch, 3, 8, 8], std: 1, using: &rng), inputIds: ids,
+                       attentionMask: [Int32](repeating: 1, count: ids.count),
+                       qformerInputIds: (0..<(batch * 4)).map { _ in Int32(1 + rng.next() % 39) },
+                       qformerAttentionMask: [Int32](repeating: 1, count: batch * 4), labels: labels)
+}
+
+@Suite struct LoRATests {
+    @Test func targetsMatchByNameOrDottedSuffixAsPeft() {
+        let lora = LoRAConfig(r: 2, loraAlpha: 4, targetModules: ["q_proj", "self_attn.v_proj"])
+        #expect(lora.targets("language_model.model.layers.0.self_attn.q_proj"))
+        #expect(lora.targets("q_proj"))
+        #expect(lora.targets("language_model.model.layers.3.self_attn.v_proj"))
+        #expect(!lora.targets("language_model.model.layers.0.self_attn.k_proj"))
+        #expect(!lora.targets("language_model.model.layers.0.self_attn.xq_proj"))
+        let pattern = LoRAConfig(r: 2, loraAlpha: 4, targetModules: [], targetPattern: #".*layers\.1\..*(q|v)_proj"#)
+        #expect(pattern.targets("language_model.model.layers.1.self_attn.v_proj"))
+        #expect(!pattern.targets("language_model.model.layers.0.self_attn.v_proj"))
+        #expect(LoRAConfig(r: 4, loraAlpha: 8, targetModules: [], useRslora: true).scaling == 4)
+        #expect(LoRAConfig(r: 4, loraAlpha: 8, targetModules: []).scaling == 2)
+    }
+
+    @Test func freshAdaptersLeaveTheModelUnchangedAndMergingKeepsItsOutputs() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 3)
+        let inputs = tinyInputs(model.config)
+        let before = try model.forward(inputs, .evaluation()).logits.values
+        let attached = model.addLoRA(LoRAConfig(r: 2, loraAlpha: 8, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"]))
+        #expect(attached.count == 12, "four projections in each of three layers")
+        let adapter = try #require(model.linears.first { $0.name == "language_model.model.layers.0.self_attn.q_proj" }?.lora)
+        #expect(adapter.b.values.allSatisfy { $0 == 0 })
+        #expect(adapter.a.values.allSatisfy { abs($0) <= 1 / Float(16).squareRoot() })
+        #expect(try model.forward(inputs, .evaluation()).logits.values == before)
+
+        for linear in model.linears { if let lora = linear.lora { lora.b.copyValues(from: random(lora.b.shape, seed: 9)) } }
+        let adapted = try model.forward(inputs, .evaluation()).logits.values
+        #expect(maxDifference(adapted, before) > 1e-3, "a trained adapter changes the outputs")
+        let weight = model.linears[0].weight.values
+        model.mergeLoRA()
+        #expect(maxDifference(try model.forward(inputs, .evaluation()).logits.values, adapted) <= 1e-5)
+        model.unmergeLoRA()
+        #expect(maxDifference(model.linears[0].weight.values, weight) <= 1e-6)
+        #expect(maxDifference(try model.forward(inputs, .evaluation()).logits.values, adapted) <= 1e-5)
+    }
+
+    @Test func paperFreezingTrainsVisionQFormerLastLayersAndAdapters() {
+        let model = InstructBlip(config: tinyConfig())
+        model.addLoRA(LoRAConfig(r: 2, loraAlpha: 4, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"]))
+        let counts = model.setTrainable(.paper(lastLayers: 2, of: 3))
+        let trainable = Set(model.parameters.trainable.map { $0.name! })
+        #expect(trainable.contains("vision_model.encoder.layers.0.mlp.fc1.weight"))
+        #expect(trainable.contains("query_tokens") && trainable.contains("language_projection.weight"))
+        #expect(trainable.contains("qformer.encoder.layer.0.crossattention.attention.key.weight"))
+        #expect(!trainable.contains("language_model.model.layers.0.self_attn.q_proj.weight"))
+        #expect(trainable.contains("language_model.model.layers.0.self_attn.q_proj.lora_A.weight"))
+        #expect(trainable.contains("language_model.model.layers.1.mlp.gate_proj.weight"))
+        #expect(!trainable.contains("language_model.model.embed_tokens.weight") && !trainable.contains("language_model.lm_head.weight"))
+        let expected = model.parameters.tensors.filter { trainable.contains($0.name!) }.reduce(0) { $0 + $1.count }
+        #expect(counts.trainable == expected && counts.total == model.parameters.count && counts.trainable < counts.total)
+    }
+}
+
+@Suite struct CheckpointTests {
+    func temporaryFolder(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("repro-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    }
+
+    @Test func savedModelAndAdapterLoadBackIdentically() throws {
+        let folder = temporaryFolder("save")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = InstructBlip(config: tinyConfig(), seed: 5)
+        model.addLoRA(LoRAConfig(r: 2, loraAlpha: 4, targetModules: ["v_proj"]))
+        for linear in model.linears { if let lora = linear.lora { lora.b.copyValues(from: random(lora.b.shape, seed: 2)) } }
+        try model.save(huggingFace: folder)
+        try model.saveAdapter(folder.appendingPathComponent("adapter"))
+
+        let loaded = try InstructBlip.load(huggingFace: folder)
+        try loaded.loadAdapter(folder.appendingPathComponent("adapter"))
+        #expect(loaded.config == model.config)
+        #expect(loaded.parameters.names == model.parameters.names)
+        for (a, b) in zip(loaded.parameters.tensors, model.parameters.tensors) { #expect(a.values == b.values, "\(a.name!)") }
+        let inputs = tinyInputs(model.config)
+        #expect(try loaded.forward(inputs, .evaluation()).logits.values == model.forward(inputs, .evaluation()).logits.values)
+    }
+
+    @Test func damagedFoldersSayWhatIsWrong() throws {
+        let folder = temporaryFolder("damaged")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: ModelError.self) { try InstructBlip.load(huggingFace: folder) }
+        let model = InstructBlip(config: tinyConfig())
+        try model.save(huggingFace: folder)
+        var weights = model.parameters.byName
+        weights.removeValue(forKey: "query_tokens")
+        try SafeTensors.write(weights, to: folder.appendingPathComponent("model.safetensors"))
+        do {
+            _ = try InstructBlip.load(huggingFace: folder)
+            Issue.record("a checkpoint without query_tokens loaded")
+        } catch let error as ModelError {
+            #expect(error.description.contains("lacks 1 parameters the config needs, e.g. query_tokens"), "\(error)")
+        }
+        var config = try JSONSerialization.jsonObject(with: model.config.huggingFaceJSON()) as! [String: Any]
+        var text = config["text_config"] as! [String: Any]
+        text["num_attention_heads"] = 3
+        config["text_config"] = text
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        do {
+            _ = try InstructBlip.load(huggingFace: folder)
+            Issue.record("a config whose heads do not divide the width loaded")
+        } catch let error as ModelError {
+            #expect(error.description.contains("text_config.num_attention_heads = 3 does not divide text_config.hidden_size = 16"), "\(error)")
+        }
+    }
+}
+
+@Suite struct GenerationTests {
+    /// Greedy decoding by re-running the whole sequence each step: the reference for the KV cache.
+    func greedyWithoutCache(_ model: InstructBlip, _ request: GenerationRequest, steps: Int) throws -> [Int32] {
+        var ids = request.promptIds
+        var generated: [Int32] = []
+        for _ in 0..<steps {
+            let inputs = ModelInputs(pixelValues: reshape(request.pixels, [1, 3, 8, 8]), inputIds: ids,
+                                     attentionMask: [Int32](repeating: 1, count: ids.count), qformerInputIds: request.qformerIds,
+                                     qformerAttentionMask: [Int32](repeating: 1, count: request.qformerIds.count))
+            let logits = try Autodiff.withoutGradients { try model.forward(inputs, .evaluation()).logits }
+            let v = model.config.textConfig.vocabSize
+            let last = Array(logits.values.suffix(v))
+            let next = Int32(last.indices.max { last[$0] < last[$1] }!)
+            if next == Int32(model.config.textConfig.eosTokenId) { break }
+            generated.append(next)
+            ids.append(next)
+        }
+        return generated
+    }
+
+    func requests(_ config: InstructBlipConfig) -> [GenerationRequest] {
+        var rng = SeededGenerator(seed: 4)
+        return [[5, 6, 7], [8, 9, 10, 11, 12]].map { prompt in
+            GenerationRequest(pixels: Tensor.randomNormal([3, 8, 8], std: 1, using: &rng),
+                              promptIds: [Int32](repeating: 3, count: config.numQueryTokens) + prompt, qformerIds: [5, 6, 7])
+        }
+    }
+
+    @Test func cachedGreedyDecodingEqualsRecomputingAndBatchingDoesNotChangeIt() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 8)
+        let requests = requests(model.config)
+        let options = GenerationOptions(maxNewTokens: 6)
+        let batched = try model.generate(requests, options: options)
+        for (request, output) in zip(requests, batched) {
+            #expect(output == (try greedyWithoutCache(model, request, steps: 6)))
+            #expect(try model.generate([request], options: options)[0] == output, "left padding does not change the result")
+            #expect(output.count <= 6)
+        }
+    }
+
+    @Test func beamSearchIsDeterministicAndOneBeamIsGreedy() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 8)
+        let request = requests(model.config)[1]
+        let greedy = try model.generate([request], options: GenerationOptions(maxNewTokens: 5))
+        #expect(try model.generate([request], options: GenerationOptions(maxNewTokens: 5, beams: 1)) == greedy)
+        let beams = try model.generate([request], options: GenerationOptions(maxNewTokens: 5, beams: 3))
+        #expect(beams == (try model.generate([request], options: GenerationOptions(maxNewTokens: 5, beams: 3))))
+        #expect(beams[0].count <= 5)
+    }
+}
+
+func random(_ shape: [Int], seed: UInt64) -> Tensor {
+    var rng = SeededGenerator(seed: seed)
+    return Tensor.randomNormal(shape, std: 0.5, using: &rng)
+}
