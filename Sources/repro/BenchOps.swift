@@ -69,15 +69,7 @@ struct BenchOps: ParsableCommand {
         print(String(format: "sgemm    %.1f%% of the profiled time at %.1f GFLOP/s; outside sgemm %.1f%%",
                      gemmShare * 100, report.gemmFlops / report.gemmSeconds / 1e9, (1 - gemmShare) * 100))
         print("")
-        print("op                 forward ms   backward ms   (per step, sgemm included)")
-        let rows = report.ops.sorted { lhs, rhs in
-            lhs.value.values.map(\.seconds).reduce(0, +) > rhs.value.values.map(\.seconds).reduce(0, +)
-        }
-        for (name, phases) in rows {
-            let forward = (phases[.forward]?.seconds ?? 0) / Double(profiled.steps) * 1e3
-            let backward = (phases[.backward]?.seconds ?? 0) / Double(profiled.steps) * 1e3
-            print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %10.3f   %11.3f", forward, backward))
-        }
+        printOpTable(report, steps: profiled.steps)
     }
 
     private func timeSteps(seconds: Double, _ step: () -> Void) -> (steps: Int, total: Double) {
@@ -133,5 +125,18 @@ struct TransformerBlock {
         let m = rmsNorm(residual, weight: mlpNorm, eps: 1e-6)
         let mlp = linear(swiglu(gate: linear(m, weight: gate), up: linear(m, weight: up)), weight: down)
         return residual + mlp
+    }
+}
+
+/// Time per op and phase, per step, largest first (sgemm time is inside the ops that call it).
+func printOpTable(_ report: OpProfiler.Report, steps: Int) {
+    print("op                 forward ms   backward ms   (per step, sgemm included)")
+    let rows = report.ops.sorted { lhs, rhs in
+        lhs.value.values.map(\.seconds).reduce(0, +) > rhs.value.values.map(\.seconds).reduce(0, +)
+    }
+    for (name, phases) in rows {
+        let forward = (phases[.forward]?.seconds ?? 0) / Double(steps) * 1e3
+        let backward = (phases[.backward]?.seconds ?? 0) / Double(steps) * 1e3
+        print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %10.3f   %11.3f", forward, backward))
     }
 }

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Model
+
+/// Training speed of the scale model, optionally beside transformers + peft on the same configuration.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Times full training steps (forward, backward, clipping, AdamW) of the default scale model.",
+        discussion: """
+            The paper's setting: micro-batch 2, LoRA (r 32, alpha 64) on the language model's attention
+            projections, the vision encoder, the Q-Former and the last 4 language-model layers trained.
+            Each sample: a 64x64 image, a 24-token instruction, and a language-model sequence of the
+            query tokens, a 24-token prompt and a 40-token response (the loss is on the response).
+            --reference runs tools/bench_hf.py on the identical configuration in the same call.
+            """)
+
+    @Option(help: "Micro-batch size.") var batch = 2
+    @Option(help: "Prompt tokens per sample.") var prompt = 24
+    @Option(help: "Response tokens per sample.") var response = 40
+    @Option(help: "Q-Former instruction tokens per sample.") var instruction = 24
+    @Option(help: "LoRA rank.") var loraRank = 32
+    @Option(help: "LoRA alpha.") var loraAlpha: Float = 64
+    @Option(help: "Language-model layers trained in full (the last N).") var lastLayers = 4
+    @Option(help: "Seconds to time for, after two warm-up steps.") var seconds = 10.0
+    @Flag(help: "Also run tools/bench_hf.py (transformers + peft on PyTorch) and print the ratio.") var reference = false
+    @Option(help: "Python interpreter for --reference.") var python = "python3"
+    @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Also print where the time goes, per op, forward and backward.") var profileOps = false
+
+    func run() throws {
+        let config = InstructBlipConfig()
+        let model = InstructBlip(config: config, seed: 1)
+        model.addLoRA(LoRAConfig(r: loraRank, loraAlpha: loraAlpha, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"]))
+        let counts = model.setTrainable(.paper(lastLayers: lastLayers, of: config.textConfig.numHiddenLayers))
+        let optimizer = AdamW(parameters: model.parameters.trainable)
+        let inputs = syntheticBatch(config)
+        let context = ForwardContext(training: true, rng: SeededGenerator(seed: 2))
+
+        func step() throws {
+            let (_, loss) = try model.forward(inputs, context)
+            loss!.backward()
+            clipGradientNorm(optimizer.parameters, maxNorm: 1)
+            optimizer.step(learningRate: 1e-4)
+            optimizer.zeroGradients()
+        }
+        for _ in 0..<2 { try step() }
+        let profiler = OpProfiler()
+        var steps = 0
+        let start = monotonicSeconds()
+        try OpProfiler.$current.withValue(profiler) {
+            repeat {
+                try step()
+                steps += 1
+            } while monotonicSeconds() - start < seconds
+        }
+        let elapsed = monotonicSeconds() - start
+        let report = profiler.report
+        let peak = SgemmBenchmark.gflops(size: 1024, seconds: 1)
+        let ours = Measurement(
+            samplesPerSecond: Double(steps * batch) / elapsed, stepMilliseconds: elapsed / Double(steps) * 1e3,
+            gemmGflops: report.gemmFlops / elapsed / 1e9, peakGflops: peak, residentMegabytes: peakResidentMegabytes())
+        let theirs = reference ? try runReference(config) : nil
+
+        if json {
+            var payload: [String: Any] = ["repro": ours.dictionary, "trainable_parameters": counts.trainable,
+                                          "parameters": counts.total, "kernel": BLASKernel.selection.coreName, "threads": BLAS.threads]
+            if let theirs {
+                payload["transformers"] = theirs
+                if let rate = theirs["samples_per_second"] as? Double { payload["ratio"] = ours.samplesPerSecond / rate }
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+            return
+        }
+        print("model    \(counts.total) parameters, \(counts.trainable) trainable (LoRA r \(loraRank), last \(lastLayers) LM layers, vision, Q-Former)")
+        print("batch    \(batch) x (64x64 image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens)")
+        print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads; sgemm peak here \(String(format: "%.1f", peak)) GFLOP/s (n = 1024)")
+        print("")
+        print("                  samples/s   ms/step   GFLOP/s (share of peak)   peak RSS MB")
+        print(ours.row("repro"))
+        if let theirs, let rate = theirs["samples_per_second"] as? Double {
+            let stepMs = theirs["step_ms"] as? Double ?? 0, rss = theirs["peak_rss_mb"] as? Double ?? 0
+            print("transformers+peft".padding(toLength: 17, withPad: " ", startingAt: 0)
+                  + String(format: "%10.1f %9.1f   %23@ %13.0f", rate, stepMs, "-", rss))
+            print(String(format: "\nrepro / transformers: %.2fx samples per second", ours.samplesPerSecond / rate))
+        }
+        if profileOps {
+            print("")
+            printOpTable(report, steps: steps)
+        }
+    }
+
+    /// A fixed batch of random pixels and tokens of the configured lengths.
+    func syntheticBatch(_ config: InstructBlipConfig) -> ModelInputs {
+        var rng = SeededGenerator(seed: 3)
+        let q = config.numQueryTokens, v = config.textConfig.vocabSize, length = q + prompt + response
+        var ids: [Int32] = [], labels: [Int32] = []
+        for _ in 0..<batch {
+            let text = (0..<(prompt + response)).map { _ in Int32(4 + Int(rng.next() % UInt64(v - 4))) }
+            ids += [Int32](repeating: Int32(config.imageTokenIndex), count: q) + text
+            labels += [Int32](repeating: ignoreIndex, count: q + prompt) + text.suffix(response)
+        }
+        let size = config.visionConfig.imageSize
+        return ModelInputs(
+            pixelValues: Tensor.randomNormal([batch, 3, size, size], std: 1, using: &rng), inputIds: ids,
+            attentionMask: [Int32](repeating: 1, count: batch * length),
+            qformerInputIds: (0..<(batch * instruction)).map { _ in Int32(1 + Int(rng.next() % UInt64(config.qformerConfig.vocabSize - 1))) },
+            qformerAttentionMask: [Int32](repeating: 1, count: batch * instruction), labels: labels)
+    }
+
+    /// Runs tools/bench_hf.py on the same configuration and returns its JSON.
+    func runReference(_ config: InstructBlipConfig) throws -> [String: Any] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repro-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try config.huggingFaceJSON().write(to: folder.appendingPathComponent("config.json"))
+        let script = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("../../tools/bench_hf.py").standardized
+        let scriptPath = FileManager.default.fileExists(atPath: script.path) ? script.path : "tools/bench_hf.py"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, scriptPath, "--config", folder.appendingPathComponent("config.json").path,
+                             "--batch", "\(batch)", "--prompt", "\(prompt)", "--response", "\(response)",
+                             "--instruction", "\(instruction)", "--lora-rank", "\(loraRank)", "--lora-alpha", "\(loraAlpha)",
+                             "--last-layers", "\(lastLayers)", "--seconds", "\(seconds)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PYTHONWARNINGS"] = "ignore"
+        environment["TRANSFORMERS_VERBOSITY"] = "error"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let result = try? JSONSerialization.jsonObject(with: output) as? [String: Any] else {
+            throw ValidationError("--reference: \(scriptPath) failed (exit \(process.terminationStatus)); it needs torch, transformers and peft (see tools/bench_hf.py)")
+        }
+        return result
+    }
+}
+
+/// One side of the comparison.
+struct Measurement {
+    let samplesPerSecond, stepMilliseconds, gemmGflops, peakGflops, residentMegabytes: Double
+
+    var dictionary: [String: Double] {
+        ["samples_per_second": samplesPerSecond, "step_ms": stepMilliseconds, "gflops": gemmGflops,
+         "share_of_sgemm_peak": gemmGflops / peakGflops, "peak_rss_mb": residentMegabytes]
+    }
+
+    func row(_ name: String) -> String {
+        name.padding(toLength: 17, withPad: " ", startingAt: 0)
+            + String(format: "%10.1f %9.1f   %10.1f (%4.0f%%)        %13.0f", samplesPerSecond, stepMilliseconds,
+                     gemmGflops, gemmGflops / peakGflops * 100, residentMegabytes)
+    }
+}
+
+/// The process's peak resident memory (VmHWM), in megabytes.
+func peakResidentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes / 1024
+}

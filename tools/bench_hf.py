@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""The reference for `repro bench train`: Hugging Face transformers + peft on PyTorch (CPU)
+training the identical configuration, timed the same way. `repro bench train --reference`
+calls it with the model's config.json and prints both; it can also run alone:
+
+    pip install "torch==2.13.0+cpu" transformers peft
+    python3 tools/bench_hf.py --config config.json [--batch 2 --prompt 24 --response 40 ...]
+
+Prints one JSON object: samples_per_second, step_ms, peak_rss_mb, versions.
+"""
+import argparse
+import json
+import platform
+import resource
+import time
+
+import peft
+import torch
+import transformers
+from peft import LoraConfig, get_peft_model
+from transformers import InstructBlipConfig, InstructBlipForConditionalGeneration
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="an InstructBLIP config.json (repro writes the scale model's)")
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--prompt", type=int, default=24)
+    p.add_argument("--response", type=int, default=40)
+    p.add_argument("--instruction", type=int, default=24)
+    p.add_argument("--lora-rank", type=int, default=32)
+    p.add_argument("--lora-alpha", type=float, default=64)
+    p.add_argument("--last-layers", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=10)
+    args = p.parse_args()
+
+    torch.manual_seed(0)
+    config = InstructBlipConfig.from_json_file(args.config)
+    model = InstructBlipForConditionalGeneration(config)
+    model = get_peft_model(model, LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=0.0,
+                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+    layers = config.text_config.num_hidden_layers
+    trained_layers = tuple(f"language_model.model.layers.{i}." for i in range(layers - args.last_layers, layers))
+    for name, param in model.named_parameters():
+        plain = name.removeprefix("base_model.model.").replace(".base_layer.", ".")
+        if plain.startswith(("vision_model.", "qformer.", "language_projection.")) or plain == "query_tokens" \
+                or plain.startswith(trained_layers) or "lora_" in plain:
+            param.requires_grad_(True)
+    model.train()
+    trainable = [q for q in model.parameters() if q.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.01)
+
+    b, q = args.batch, config.num_query_tokens
+    vocab = config.text_config.vocab_size
+    text = torch.randint(4, vocab, (b, args.prompt + args.response))
+    input_ids = torch.cat([torch.full((b, q), config.image_token_index), text], dim=1)
+    labels = input_ids.clone()
+    labels[:, :q + args.prompt] = -100
+    size = config.vision_config.image_size
+    batch = dict(pixel_values=torch.randn(b, 3, size, size), input_ids=input_ids,
+                 attention_mask=torch.ones_like(input_ids),
+                 qformer_input_ids=torch.randint(1, config.qformer_config.vocab_size, (b, args.instruction)),
+                 qformer_attention_mask=torch.ones(b, args.instruction, dtype=torch.long), labels=labels)
+
+    def step():
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+
+    for _ in range(2):
+        step()
+    steps, start = 0, time.perf_counter()
+    while True:
+        step()
+        steps += 1
+        if time.perf_counter() - start >= args.seconds:
+            break
+    elapsed = time.perf_counter() - start
+    print(json.dumps({
+        "samples_per_second": steps * b / elapsed,
+        "step_ms": elapsed / steps * 1e3,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "threads": torch.get_num_threads(),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "transformers": transformers.__version__, "peft": peft.__version__},
+    }))
+
+
+if __name__ == "__main__":
+    main()
