@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "repro", targets: ["repro"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,14 +22,18 @@ let package = Package(
             providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "Engine", dependencies: ["CBLAS"]),
+        // ROUGE, BLEU and MME as their reference implementations compute them; Foundation only.
+        .target(name: "Metrics"),
         .executableTarget(
             name: "repro",
             dependencies: [
                 "Engine",
+                "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
