@@ -16,9 +16,10 @@ paper: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
-	@# The command line as a user runs it: help, and the BLAS kernel check on a tiny size.
+	@# The command line as a user runs it: help, the BLAS kernel check on a tiny size, MME scoring.
 	.build/debug/repro --help > /dev/null
 	.build/debug/repro bench blas --sizes 64 --seconds 0.05
+	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
@@ -46,9 +47,10 @@ bench: build
 	$(REPRO) bench blas
 	$(REPRO) bench ops
 
-## fixtures: regenerate the reference values the tests compare against (needs PyTorch; see tools/)
+## fixtures: regenerate the reference values the tests compare against (needs PyTorch, rouge-score, sacrebleu; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
+	python3 tools/make_metric_fixtures.py
 
 clean:
 	rm -rf .build

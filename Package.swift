@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "repro", targets: ["repro"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,16 +24,20 @@ let package = Package(
 
         .target(name: "Engine", dependencies: ["CBLAS"]),
         .target(name: "Model", dependencies: ["Engine"]),
+        // ROUGE, BLEU and MME as their reference implementations compute them; Foundation only.
+        .target(name: "Metrics"),
         .executableTarget(
             name: "repro",
             dependencies: [
                 "Engine",
                 "Model",
+                "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"], exclude: ["Fixtures"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
