@@ -99,7 +99,7 @@ public enum OptimizerStateError: Error, CustomStringConvertible {
 /// Learning rate by step: linear warm-up from 0 to `peak`, then constant, linear or cosine decay
 /// to 0 at `totalSteps`, as `transformers`' `get_*_schedule_with_warmup`.
 public struct LearningRateSchedule: Sendable, Equatable {
-    public enum Decay: String, Sendable, CaseIterable { case constant, linear, cosine }
+    public enum Decay: String, Sendable, CaseIterable, Codable { case constant, linear, cosine }
 
     public var peak: Float
     public var warmupSteps: Int

@@ -78,38 +78,45 @@ public struct InstructBlipConfig: Codable, Hashable, Sendable {
 
     public init() {}
 
-    /// Every way the sizes can contradict each other, one line each, naming the key.
-    public func problems() -> [String] {
-        var problems: [String] = []
-        func check(_ ok: Bool, _ message: String) { if !ok { problems.append(message) } }
+    /// Every way the sizes can contradict each other: the key path at fault and what is wrong.
+    public func problems() -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        func check(_ ok: Bool, _ key: String, _ message: String) { if !ok { problems.append(ConfigProblem(key: key, message: message)) } }
         let v = visionConfig, q = qformerConfig, t = textConfig
         for (section, hidden, heads) in [("vision_config", v.hiddenSize, v.numAttentionHeads),
                                          ("qformer_config", q.hiddenSize, q.numAttentionHeads),
                                          ("text_config", t.hiddenSize, t.numAttentionHeads)] {
-            check(hidden > 0 && heads > 0 && hidden % heads == 0,
-                  "\(section).num_attention_heads = \(heads) does not divide \(section).hidden_size = \(hidden)")
+            check(hidden > 0 && heads > 0 && hidden % heads == 0, "\(section).num_attention_heads",
+                  "\(heads) does not divide \(section).hidden_size = \(hidden)")
         }
         for (key, value) in [("vision_config.num_hidden_layers", v.numHiddenLayers), ("qformer_config.num_hidden_layers", q.numHiddenLayers),
                              ("text_config.num_hidden_layers", t.numHiddenLayers), ("vision_config.intermediate_size", v.intermediateSize),
                              ("qformer_config.intermediate_size", q.intermediateSize), ("text_config.intermediate_size", t.intermediateSize),
                              ("num_query_tokens", numQueryTokens), ("qformer_config.cross_attention_frequency", q.crossAttentionFrequency),
                              ("text_config.vocab_size", t.vocabSize), ("qformer_config.vocab_size", q.vocabSize)] {
-            check(value > 0, "\(key) = \(value) must be positive")
+            check(value > 0, key, "\(value) must be positive")
         }
-        check(v.patchSize > 0 && v.imageSize % max(v.patchSize, 1) == 0,
-              "vision_config.patch_size = \(v.patchSize) does not divide vision_config.image_size = \(v.imageSize)")
-        check(t.hiddenSize % max(t.numAttentionHeads, 1) != 0 || t.headSize % 2 == 0,
-              "text_config head size \(t.headSize) must be even for rotary embeddings")
-        check(!t.tieWordEmbeddings, "text_config.tie_word_embeddings = true is not supported (Vicuna's head is untied)")
+        check(v.patchSize > 0 && v.imageSize % max(v.patchSize, 1) == 0, "vision_config.patch_size",
+              "\(v.patchSize) does not divide vision_config.image_size = \(v.imageSize)")
+        check(t.hiddenSize % max(t.numAttentionHeads, 1) != 0 || t.headSize % 2 == 0, "text_config.num_attention_heads",
+              "\(t.numAttentionHeads) gives a head size of \(t.headSize); rotary embeddings need an even one")
+        check(!t.tieWordEmbeddings, "text_config.tie_word_embeddings", "true is not supported (Vicuna's head is untied)")
         for (key, name) in [("vision_config.hidden_act", v.hiddenAct), ("qformer_config.hidden_act", q.hiddenAct), ("text_config.hidden_act", t.hiddenAct)] {
-            check(Activation(configName: name) != nil,
-                  "\(key) = \"\(name)\" is not one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))")
+            check(Activation(configName: name) != nil, key, "\"\(name)\" is not one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        check(q.encoderHiddenSize == v.hiddenSize,
-              "qformer_config.encoder_hidden_size = \(q.encoderHiddenSize) differs from vision_config.hidden_size = \(v.hiddenSize)")
-        check(imageTokenIndex >= 0 && imageTokenIndex < t.vocabSize, "image_token_index = \(imageTokenIndex) is outside the text vocabulary")
+        check(q.encoderHiddenSize == v.hiddenSize, "qformer_config.encoder_hidden_size",
+              "\(q.encoderHiddenSize) differs from vision_config.hidden_size = \(v.hiddenSize)")
+        check(imageTokenIndex >= 0 && imageTokenIndex < t.vocabSize, "image_token_index", "\(imageTokenIndex) is outside the text vocabulary")
         return problems
     }
+}
+
+/// One inconsistency in a model configuration.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The key path at fault, e.g. `text_config.num_attention_heads`.
+    public let key: String
+    public let message: String
+    public var description: String { "\(key) = \(message)" }
 }
 
 // MARK: - Reading and writing transformers' config.json
@@ -146,7 +153,7 @@ extension InstructBlipConfig {
         if let index = (root["image_token_index"] ?? root["image_token_id"]) as? Int { config.imageTokenIndex = index }
         config.qformerConfig.encoderHiddenSize = config.visionConfig.hiddenSize
         try reader.finish()
-        var problems = config.problems()
+        var problems = config.problems().map(\.description)
         if let heads = text["num_key_value_heads"] as? Int, heads != config.textConfig.numAttentionHeads {
             problems.append("text_config.num_key_value_heads = \(heads) differs from num_attention_heads; grouped-query attention is not supported")
         }
@@ -215,8 +222,9 @@ private struct ConfigReader {
 }
 
 extension String {
-    /// camelCase to snake_case, as `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase`.
-    var snakeCased: String {
+    /// camelCase to snake_case, as `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase` (config
+    /// keys in messages are spelled as the files spell them).
+    public var snakeCased: String {
         var out = ""
         for ch in self {
             if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }

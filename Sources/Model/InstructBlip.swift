@@ -71,7 +71,7 @@ public final class InstructBlip {
 
     /// A model with fresh weights drawn from `seed`. The config must have no `problems()`.
     public init(config: InstructBlipConfig, seed: UInt64 = 0) {
-        precondition(config.problems().isEmpty, "invalid model config: \(config.problems().joined(separator: "; "))")
+        precondition(config.problems().isEmpty, "invalid model config: \(config.problems().map(\.description).joined(separator: "; "))")
         self.config = config
         let builder = ParameterBuilder(seed: seed)
         vision = VisionEncoder(config.visionConfig, builder.scope("vision_model"))
