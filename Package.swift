@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "repro", targets: ["repro"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Data", targets: ["Data"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,14 +22,18 @@ let package = Package(
             providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "Engine", dependencies: ["CBLAS"]),
+        // The rendered world, its corpora, the tokenizer and the real VL-RewardBench loader.
+        .target(name: "Data", dependencies: ["Engine", "CCairo"]),
         .executableTarget(
             name: "repro",
             dependencies: [
                 "Engine",
+                "Data",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Engine"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
