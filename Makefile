@@ -19,6 +19,7 @@ test: deps
 	@# The command line as a user runs it: help, and the BLAS kernel check on a tiny size.
 	.build/debug/repro --help > /dev/null
 	.build/debug/repro bench blas --sizes 64 --seconds 0.05
+	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
@@ -46,9 +47,10 @@ bench: build
 	$(REPRO) bench blas
 	$(REPRO) bench ops
 
-## fixtures: regenerate the reference values the tests compare against (needs PyTorch; see tools/)
+## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch and Pillow; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
+	python3 tools/make_data_fixtures.py
 
 clean:
 	rm -rf .build
