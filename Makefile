@@ -20,6 +20,7 @@ test: deps
 	.build/debug/repro --help > /dev/null
 	.build/debug/repro bench blas --sizes 64 --seconds 0.05
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
+	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
@@ -47,10 +48,11 @@ bench: build
 	$(REPRO) bench blas
 	$(REPRO) bench ops
 
-## fixtures: regenerate the reference values the tests compare against (needs PyTorch, rouge-score, sacrebleu; see tools/)
+## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
 	python3 tools/make_metric_fixtures.py
+	python3 tools/make_data_fixtures.py
 
 clean:
 	rm -rf .build

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "Data", targets: ["Data"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,18 +27,22 @@ let package = Package(
         .target(name: "Model", dependencies: ["Engine"]),
         // ROUGE, BLEU and MME as their reference implementations compute them; Foundation only.
         .target(name: "Metrics"),
+        // The rendered world, its corpora, the tokenizer and the real VL-RewardBench loader.
+        .target(name: "Data", dependencies: ["Engine", "CCairo"]),
         .executableTarget(
             name: "repro",
             dependencies: [
                 "Engine",
                 "Model",
                 "Metrics",
+                "Data",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Engine"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

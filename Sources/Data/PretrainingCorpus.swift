@@ -1,0 +1,95 @@
+import Engine
+
+/// One row of the pretraining corpus (the stand-in for InstructBLIP's instruction-tuning mixture).
+public struct PretrainingSample: Hashable, Sendable {
+    /// What a row teaches.
+    public enum Form: String, CaseIterable, Sendable {
+        /// Describe the image; the response is the scene's caption.
+        case caption
+        /// A question about the image with a short answer.
+        case question
+        /// The caption stands in front of the question as text, so that the language model learns
+        /// to answer from a description; no image is needed.
+        case reading
+    }
+
+    /// The scene the row is about (for a reading row, the scene its caption describes).
+    public let scene: SceneKey
+    public let form: Form
+    /// The skill a question tests; nil for captions.
+    public let skill: Skill?
+    public let query: String
+    public let response: String
+}
+
+/// The pretraining corpus: for each scene a caption row, visual questions and reading rows.
+public struct PretrainingCorpus: Sendable {
+    public let samples: [PretrainingSample]
+
+    static let captionPrompts = ["Describe the image.", "What does this image show?", "Write a short description of the image.",
+                                 "What can you see in this picture?", "Caption this image."]
+
+    /// The corpus the recipe names (scenes from the pretraining seed range).
+    public init(recipe: DataRecipe) {
+        let root = SeededGenerator(seed: recipe.seed).fork("pretraining")
+        var samples: [PretrainingSample] = []
+        samples.reserveCapacity(recipe.pretrainingScenes * (1 + recipe.questionsPerScene + recipe.readingRowsPerScene))
+        for index in 0..<recipe.pretrainingScenes {
+            let key = SceneKey(seed: Corpus.pretraining.sceneSeed(index))
+            let scene = Scene(recipe: recipe, key: key)
+            var writer = QuestionWriter(scene: scene, recipe: recipe, rng: root.fork(index))
+            samples.append(PretrainingSample(scene: key, form: .caption, skill: nil,
+                                             query: writer.rng.pick(Self.captionPrompts), response: scene.caption))
+            for (form, rows) in [(PretrainingSample.Form.question, recipe.questionsPerScene), (.reading, recipe.readingRowsPerScene)] {
+                for row in 0..<rows {
+                    // The first question of each form on a scene with text is about the text, so that
+                    // reading, arithmetic, translation and code get enough rows.
+                    let skill = (row == 0 ? scene.text.map { Skill.reading($0.kind) } : nil) ?? writer.drawSkill()
+                    let question = writer.shortQuestion(skill)
+                    samples.append(PretrainingSample(scene: key, form: form, skill: question.skill,
+                                                     query: form == .reading ? scene.caption + "\n" + question.text : question.text,
+                                                     response: question.answer))
+                }
+            }
+        }
+        self.samples = samples
+    }
+}
+
+extension QuestionWriter {
+    /// A skill drawn by the recipe's weights among those the scene can carry.
+    mutating func drawSkill() -> Skill {
+        let applicable = Skill.allCases.filter { skill in
+            skill.requiredText.map { kinds in scene.text.map { kinds.contains($0.kind) } ?? false } ?? true
+        }
+        let weights = applicable.map { recipe.skillWeights[$0] ?? 0 }
+        let total = weights.reduce(0, +)
+        guard total > 0 else { return .existence }
+        var remaining = rng.below(total)
+        for (skill, weight) in zip(applicable, weights) {
+            if remaining < weight { return skill }
+            remaining -= weight
+        }
+        preconditionFailure("weighted draw fell off the end")
+    }
+
+    /// A question with a short answer, yes/no by the recipe's share or open; falls back to
+    /// another skill when the scene cannot carry this one (say, a relation with a single object).
+    mutating func shortQuestion(_ preferred: Skill) -> (skill: Skill, text: String, answer: String) {
+        var skill = preferred
+        while true {
+            if rng.chance(recipe.yesNoFraction) || skill == .existence {
+                let answer = rng.chance(0.5)
+                for truth in [answer, !answer] {
+                    if let text = yesNo(skill, answer: truth) {
+                        let suffix = rng.chance(0.5) ? " " + Self.yesNoSuffix : ""
+                        return (skill, text + suffix, truth ? "yes" : "no")
+                    }
+                }
+            } else if let question = open(skill) {
+                return (skill, question.text, question.answer)
+            }
+            skill = skill == .existence ? drawSkill() : .existence
+        }
+    }
+}
