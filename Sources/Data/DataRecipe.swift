@@ -120,9 +120,10 @@ public struct DataRecipe: Codable, Hashable, Sendable {
 
     /// Reads a recipe from a JSON file (missing keys keep their defaults) and validates it.
     public static func load(from url: URL) throws -> DataRecipe {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError("\(url.path): cannot be read") }
         let recipe: DataRecipe
         do {
-            recipe = try JSONDecoder().decode(DataRecipe.self, from: Data(contentsOf: url))
+            recipe = try JSONDecoder().decode(DataRecipe.self, from: data)
         } catch let error as DecodingError {
             throw DataError("\(url.path): \(describe(error))")
         }

@@ -191,35 +191,29 @@ struct QuestionWriter {
     }
 
     private mutating func comparison(_ answer: Bool) -> String? {
-        var candidates: [String] = []
+        var counts: [String] = []
         for s1 in recipe.shapes {
             for s2 in recipe.shapes where s1 != s2 {
                 let (n1, n2) = (count(shape: s1), count(shape: s2))
-                if n1 + n2 > 0 && (n1 > n2) == answer { candidates.append("Are there more \(s1.plural) than \(s2.plural) in the image?") }
+                if n1 + n2 > 0 && (n1 > n2) == answer { counts.append("Are there more \(s1.plural) than \(s2.plural) in the image?") }
             }
         }
         for c1 in recipe.colors {
             for c2 in recipe.colors where c1 != c2 {
                 let (n1, n2) = (count(color: c1), count(color: c2))
-                if n1 + n2 > 0 && (n1 > n2) == answer {
-                    candidates.append("Are there more \(c1.rawValue) objects than \(c2.rawValue) objects in the image?")
-                }
+                if n1 + n2 > 0 && (n1 > n2) == answer { counts.append("Are there more \(c1) objects than \(c2) objects in the image?") }
+            }
+        }
+        var sizes: [String] = []
+        for a in scene.objects {
+            for b in scene.objects where a != b {
+                if (a.size.rank > b.size.rank) == answer { sizes.append("Is the \(a.name) larger than the \(b.name)?") }
+                if (a.size.rank < b.size.rank) == answer { sizes.append("Is the \(a.name) smaller than the \(b.name)?") }
             }
         }
         // Size comparisons are as frequent as count comparisons whenever a scene has two objects.
-        let countCandidates = candidates
-        candidates = []
-        for a in scene.objects {
-            for b in scene.objects where a != b {
-                if (a.size.rank > b.size.rank) == answer { candidates.append("Is the \(a.name) larger than the \(b.name)?") }
-                if (a.size.rank < b.size.rank) == answer { candidates.append("Is the \(a.name) smaller than the \(b.name)?") }
-            }
-        }
-        let sizeCandidates = candidates
-        if sizeCandidates.isEmpty || (!countCandidates.isEmpty && rng.chance(0.5)) {
-            return countCandidates.isEmpty ? nil : rng.pick(countCandidates)
-        }
-        return rng.pick(sizeCandidates)
+        let pool = sizes.isEmpty || (!counts.isEmpty && rng.chance(0.5)) ? counts : sizes
+        return pool.isEmpty ? nil : rng.pick(pool)
     }
 
     private mutating func arithmetic(_ answer: Bool) -> String? {

@@ -193,7 +193,6 @@ public struct Scene: Hashable, Sendable {
         let most = min(recipe.maxObjects, free.count, recipe.shapes.count * recipe.colors.count)
         let count = min(recipe.minObjects, most) + rng.below(max(most - recipe.minObjects, 0) + 1)
         var objects: [SceneObject] = []
-        var used = Set<String>()
         for _ in 0..<count {
             let cell = free.remove(at: rng.below(free.count))
             var shape: Shape, color: Color
@@ -201,8 +200,7 @@ public struct Scene: Hashable, Sendable {
             repeat {
                 shape = rng.pick(recipe.shapes)
                 color = rng.pick(recipe.colors)
-            } while used.contains("\(shape) \(color)")
-            used.insert("\(shape) \(color)")
+            } while objects.contains { $0.shape == shape && $0.color == color }
             let size = rng.pick(recipe.sizes)
             let fill = rng.pick(recipe.fills)
             let jitter = recipe.positionJitter
