@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries: Debian's OpenBLAS (pthread build) and Cairo, found through pkg-config.
@@ -29,6 +33,16 @@ let package = Package(
         .target(name: "Metrics"),
         // The rendered world, its corpora, the tokenizer and the real VL-RewardBench loader.
         .target(name: "Data", dependencies: ["Engine", "CCairo"]),
+        // Study files, the results store and the pipeline that trains and evaluates a study.
+        .target(
+            name: "Study",
+            dependencies: [
+                "Engine", "Model", "Data", "Metrics",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         .executableTarget(
             name: "repro",
             dependencies: [
@@ -36,6 +50,7 @@ let package = Package(
                 "Model",
                 "Metrics",
                 "Data",
+                "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -43,6 +58,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Data", "Model"]),
     ],
     swiftLanguageModes: [.v6]
 )

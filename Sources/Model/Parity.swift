@@ -33,14 +33,30 @@ public enum Parity {
 }
 
 extension TrainableParts {
-    /// Parses `all`, `adapters` or `paper:N` (the paper's setting with the last N layers).
+    /// Parses `all`, `adapters`, `paper:N` (the paper's setting with the last N layers), or a
+    /// `+`-joined list of components: `vision`, `qformer` (with query tokens and projection),
+    /// `language` (the whole language model).
     public init?(spec: String, layers: Int) {
         switch spec {
         case "all": self = .all(layers: layers)
         case "adapters": self = .adaptersOnly
-        default:
-            guard spec.hasPrefix("paper:"), let n = Int(spec.dropFirst(6)), n >= 0 else { return nil }
+        case _ where spec.hasPrefix("paper:"):
+            guard let n = Int(spec.dropFirst(6)), n >= 0 else { return nil }
             self = .paper(lastLayers: n, of: layers)
+        default:
+            var parts = TrainableParts.adaptersOnly
+            for component in spec.split(separator: "+") {
+                switch component {
+                case "vision": parts.vision = true
+                case "qformer": parts.qformer = true
+                case "language":
+                    parts.languageModelLayers = 0..<layers
+                    parts.languageModelEmbeddings = true
+                    parts.languageModelHead = true
+                default: return nil
+                }
+            }
+            self = parts
         }
     }
 }

@@ -1,0 +1,23 @@
+/// The names under which runs store their numbers, shared by the pipeline that writes them and
+/// the reports that read them.
+public enum MetricName {
+    /// Conditions: the real images, and the blind control (every image replaced by a blank one).
+    public static let image = "image"
+    public static let blind = "blind"
+
+    /// Mean token cross-entropy on the test split's responses.
+    public static let testLoss = "test_loss"
+    /// Corpus ROUGE F-measures and BLEU (0-1) of the generated responses against the preferred ones.
+    public static let rouge1 = "rouge1", rouge2 = "rouge2", rougeL = "rougeL", bleu = "bleu"
+    /// Mean cosine between each test image and the generated response, by the CLIP scorer.
+    public static let clipScore = "clip_score"
+    /// MME-style totals, and `mme.<subtask>` for each subtask's acc + acc+.
+    public static let mmePerception = "mme_perception", mmeCognition = "mme_cognition", mmeOverall = "mme_overall"
+    public static func mme(_ subtask: String) -> String { "mme.\(subtask)" }
+    /// Parameter counts of the trained model.
+    public static let parameters = "parameters", trainableParameters = "trainable_parameters"
+    /// The best checkpoint's step and held-out loss.
+    public static let bestStep = "best_step", bestEvalLoss = "best_eval_loss"
+    /// A pretraining stage's gate figures, `gate.<name>` (e.g. gate.vision.color).
+    public static func gate(_ name: String) -> String { "gate.\(name)" }
+}

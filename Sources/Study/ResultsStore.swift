@@ -1,0 +1,291 @@
+import Foundation
+import GRDB
+
+/// One training (and evaluation) of one study.
+public struct RunRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "runs"
+    public var id: Int64?
+    public var study: String
+    /// The resolved study's hash: the run is fresh while the study still hashes to it.
+    public var hash: String
+    public var profile: String
+    /// The resolved study, data recipe and inputs as hashed (what `status --why` compares).
+    public var canonical: String
+    public var status: RunStatus
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var seconds: Double?
+    /// Provenance: the git commit, the engine, the BLAS kernel, the machine.
+    public var commit: String
+    public var engine: String
+    public var blas: String
+    public var machine: String
+    /// The process training it, while it runs.
+    public var pid: Int32
+    public var error: String?
+    /// JSON lists of the parameters loaded from the starting study and of those that started fresh.
+    public var loadedTensors: String
+    public var freshTensors: String
+
+    mutating public func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public enum RunStatus: String, Codable, Sendable, DatabaseValueConvertible {
+    case running, finished, failed
+}
+
+/// One point of a loss curve.
+public struct CurvePoint: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "curve"
+    public var runId: Int64
+    /// Optimizer step.
+    public var step: Int
+    public var epoch: Double
+    public var trainLoss: Double
+    public var learningRate: Double
+    /// The held-out loss, measured at checkpoints only.
+    public var evalLoss: Double?
+
+    public init(runId: Int64, step: Int, epoch: Double, trainLoss: Double, learningRate: Double, evalLoss: Double? = nil) {
+        self.runId = runId
+        self.step = step
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.learningRate = learningRate
+        self.evalLoss = evalLoss
+    }
+}
+
+/// One number a run produced, under a condition (`image`, or `blind` for the blank-image control).
+public struct MetricRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "metrics"
+    public var runId: Int64
+    public var condition: String
+    public var name: String
+    public var value: Double
+
+    public init(runId: Int64, condition: String, name: String, value: Double) {
+        self.runId = runId
+        self.condition = condition
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A checkpoint file of a run.
+public struct CheckpointRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "checkpoints"
+    public var runId: Int64
+    public var step: Int
+    /// Relative to the workspace.
+    public var path: String
+    public var sha256: String
+    public var evalLoss: Double?
+    public var best: Bool
+
+    public init(runId: Int64, step: Int, path: String, sha256: String, evalLoss: Double?, best: Bool) {
+        self.runId = runId
+        self.step = step
+        self.path = path
+        self.sha256 = sha256
+        self.evalLoss = evalLoss
+        self.best = best
+    }
+}
+
+/// A file made from a run (generations, MME result files, the final model).
+public struct ArtifactRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    public static let databaseTableName = "artifacts"
+    public var runId: Int64
+    public var kind: String
+    /// Relative to the workspace.
+    public var path: String
+    public var sha256: String
+
+    public init(runId: Int64, kind: String, path: String, sha256: String) {
+        self.runId = runId
+        self.kind = kind
+        self.path = path
+        self.sha256 = sha256
+    }
+}
+
+/// The results of every run, in SQLite (`results.sqlite` in the workspace). Every write is one
+/// transaction: a crash leaves the store as it was before the write or after it.
+public final class ResultsStore: Sendable {
+    public let workspace: URL
+    let database: DatabaseQueue
+
+    /// The layout version of the store; a workspace from another version is refused, not misread.
+    public static let schemaVersion = 1
+
+    public init(workspace: URL) throws {
+        self.workspace = workspace
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        let path = workspace.appendingPathComponent("results.sqlite").path
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+            throw StudyError(file: path, key: nil, problem: "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace")
+        }
+        try migrator.migrate(database)
+    }
+
+    private var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("study", .text).notNull().indexed()
+                t.column("hash", .text).notNull().indexed()
+                t.column("profile", .text).notNull()
+                t.column("canonical", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+                t.column("seconds", .double)
+                t.column("commit", .text).notNull()
+                t.column("engine", .text).notNull()
+                t.column("blas", .text).notNull()
+                t.column("machine", .text).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("error", .text)
+                t.column("loadedTensors", .text).notNull()
+                t.column("freshTensors", .text).notNull()
+            }
+            try db.create(table: "curve") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("step", .integer).notNull()
+                t.column("epoch", .double).notNull()
+                t.column("trainLoss", .double).notNull()
+                t.column("learningRate", .double).notNull()
+                t.column("evalLoss", .double)
+                t.primaryKey(["runId", "step"], onConflict: .replace)
+            }
+            try db.create(table: "metrics") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("condition", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("value", .double).notNull()
+                t.primaryKey(["runId", "condition", "name"], onConflict: .replace)
+            }
+            try db.create(table: "checkpoints") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("step", .integer).notNull()
+                t.column("path", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("evalLoss", .double)
+                t.column("best", .boolean).notNull()
+                t.primaryKey(["runId", "step"], onConflict: .replace)
+            }
+            try db.create(table: "artifacts") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.primaryKey(["runId", "kind"], onConflict: .replace)
+            }
+            try db.create(table: "store") { t in
+                t.column("schemaVersion", .integer).notNull()
+            }
+            try db.execute(sql: "INSERT INTO store (schemaVersion) VALUES (?)", arguments: [ResultsStore.schemaVersion])
+        }
+        return migrator
+    }
+
+    // MARK: Writing
+
+    /// Records a run as started and returns it with its id.
+    public func begin(_ run: RunRecord) throws -> RunRecord {
+        try database.write { db in try run.inserted(db) }
+    }
+
+    public func append(_ points: [CurvePoint]) throws {
+        try database.write { db in for point in points { try point.insert(db) } }
+    }
+
+    public func record(_ checkpoint: CheckpointRecord) throws {
+        try database.write { db in try checkpoint.insert(db) }
+    }
+
+    /// Marks `step` as the best checkpoint of the run and the others not.
+    public func markBest(runId: Int64, step: Int) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE checkpoints SET best = (step = ?) WHERE runId = ?", arguments: [step, runId])
+        }
+    }
+
+    public func record(_ artifact: ArtifactRecord) throws {
+        try database.write { db in try artifact.insert(db) }
+    }
+
+    /// Stores the metrics and marks the run finished, in one transaction.
+    public func finish(runId: Int64, metrics: [MetricRecord], seconds: Double) throws {
+        try database.write { db in
+            for metric in metrics { try metric.insert(db) }
+            try db.execute(sql: "UPDATE runs SET status = ?, finishedAt = ?, seconds = ?, pid = 0 WHERE id = ?",
+                           arguments: [RunStatus.finished.rawValue, Date(), seconds, runId])
+        }
+    }
+
+    public func fail(runId: Int64, error: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, finishedAt = ?, error = ?, pid = 0 WHERE id = ?",
+                           arguments: [RunStatus.failed.rawValue, Date(), error, runId])
+        }
+    }
+
+    /// Continues an interrupted run: marks it running again under this process.
+    public func resume(runId: Int64) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, pid = ?, error = NULL WHERE id = ?",
+                           arguments: [RunStatus.running.rawValue, getpid(), runId])
+        }
+    }
+
+    /// Drops the curve points after `step` (they are recomputed when a run resumes from there).
+    public func truncateCurve(runId: Int64, after step: Int) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM curve WHERE runId = ? AND step > ?", arguments: [runId, step])
+        }
+    }
+
+    // MARK: Reading
+
+    /// The newest run of a study with a given hash, finished or not.
+    public func latestRun(study: String, hash: String? = nil) throws -> RunRecord? {
+        try database.read { db in
+            var request = RunRecord.filter(Column("study") == study)
+            if let hash { request = request.filter(Column("hash") == hash) }
+            return try request.order(Column("id").desc).fetchOne(db)
+        }
+    }
+
+    public func run(id: Int64) throws -> RunRecord? {
+        try database.read { db in try RunRecord.fetchOne(db, key: id) }
+    }
+
+    public func curve(runId: Int64) throws -> [CurvePoint] {
+        try database.read { db in try CurvePoint.filter(Column("runId") == runId).order(Column("step")).fetchAll(db) }
+    }
+
+    public func metrics(runId: Int64) throws -> [MetricRecord] {
+        try database.read { db in
+            try MetricRecord.filter(Column("runId") == runId).order(Column("condition"), Column("name")).fetchAll(db)
+        }
+    }
+
+    public func checkpoints(runId: Int64) throws -> [CheckpointRecord] {
+        try database.read { db in try CheckpointRecord.filter(Column("runId") == runId).order(Column("step")).fetchAll(db) }
+    }
+
+    public func artifacts(runId: Int64) throws -> [ArtifactRecord] {
+        try database.read { db in try ArtifactRecord.filter(Column("runId") == runId).order(Column("kind")).fetchAll(db) }
+    }
+
+    /// SQLite's own check of the file.
+    public func integrityCheck() throws -> String {
+        try database.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+}

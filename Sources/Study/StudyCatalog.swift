@@ -1,0 +1,355 @@
+import Crypto
+import Data
+import Foundation
+import Model
+import TOMLKit
+
+/// A study after `extends` and the profile are merged, validated, and hashed.
+public struct ResolvedStudy: Sendable {
+    /// The file name without `.toml`, e.g. `exp03-medium-enhanced`.
+    public let name: String
+    public let file: String
+    public let spec: StudySpec
+    public let data: DataRecipe
+    /// Canonical JSON of everything that decides the result: the resolved study, the data recipe,
+    /// the engine's numerics version and the hashes of the studies it starts from.
+    public let canonical: String
+    /// SHA-256 of `canonical`, in hex: a stored result is reused only when this matches.
+    public let hash: String
+    /// Studies whose results this one needs (what it starts from, and the CLIP scorer).
+    public let dependencies: [String]
+}
+
+/// Every study under a `studies/` folder, resolved for one profile.
+public struct StudyCatalog: Sendable {
+    public let directory: URL
+    public let profile: String?
+    /// In dependency order: each study after those it needs.
+    public let studies: [ResolvedStudy]
+
+    /// Reads, merges, validates and hashes every study file. All problems in all files are
+    /// reported together, one line each.
+    public static func load(directory: URL, profile: String? = nil) throws -> StudyCatalog {
+        var loader = TreeLoader(directory: directory)
+        let profileTree = try profile.map { try loader.profile(named: $0) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".toml") }.sorted()
+        var errors: [StudyError] = []
+        var parsed: [(name: String, file: String, spec: StudySpec, data: DataRecipe, tree: SourcedTree)] = []
+        for file in files {
+            do {
+                var tree = try loader.resolve(file)
+                if let profileTree { tree = profileTree.apply(to: tree, study: String(file.dropLast(5))) }
+                let (spec, data) = try decode(tree)
+                if !spec.abstract { parsed.append((String(file.dropLast(5)), file, spec, data, tree)) }
+            } catch let error as StudyError {
+                errors.append(error)
+            } catch let error as StudyErrors {
+                errors += error.errors
+            }
+        }
+        // Names that studies refer to must exist; then order and hash.
+        let names = Set(parsed.map(\.name))
+        var dependencies: [String: [String]] = [:]
+        for study in parsed {
+            var needs: [String] = []
+            let references = [("init", study.spec.`init`), ("init_vision", study.spec.initVision), ("init_qformer", study.spec.initQformer),
+                              ("init_language", study.spec.initLanguage), ("eval.clip_study", study.spec.eval.clipStudy)]
+            for (key, target) in references where !target.isEmpty {
+                if names.contains(target) {
+                    if target != study.name && !needs.contains(target) { needs.append(target) }
+                } else {
+                    errors.append(StudyError(file: study.tree.file(of: key), key: key,
+                                             problem: "names study '\(target)', which does not exist (studies: \(names.sorted().joined(separator: ", ")))"))
+                }
+            }
+            dependencies[study.name] = needs
+        }
+        guard errors.isEmpty else {
+            // A problem in a shared parent shows up in every study that extends it: report it once.
+            var seen = Set<String>()
+            throw StudyErrors(errors: errors.filter { seen.insert($0.description).inserted })
+        }
+        let order = try dependencyOrder(dependencies, files: Dictionary(uniqueKeysWithValues: parsed.map { ($0.name, $0.file) }))
+        var hashes: [String: String] = [:]
+        var resolved: [ResolvedStudy] = []
+        for name in order {
+            let study = parsed.first { $0.name == name }!
+            let canonical = canonicalJSON(spec: study.spec, data: study.data,
+                                          dependencies: dependencies[name]!.map { ($0, hashes[$0]!) })
+            let hash = SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+            hashes[name] = hash
+            resolved.append(ResolvedStudy(name: name, file: directory.appendingPathComponent(study.file).path, spec: study.spec,
+                                          data: study.data, canonical: canonical, hash: hash, dependencies: dependencies[name]!))
+        }
+        return StudyCatalog(directory: directory, profile: profile, studies: resolved)
+    }
+
+    /// The study named exactly, or the only one whose name starts with `prefix`.
+    public func study(named prefix: String) throws -> ResolvedStudy {
+        if let exact = studies.first(where: { $0.name == prefix }) { return exact }
+        let matches = studies.filter { $0.name.hasPrefix(prefix) }
+        guard matches.count == 1 else {
+            throw StudyError(file: directory.path, key: nil, problem: matches.isEmpty
+                ? "no study is named '\(prefix)' (studies: \(studies.map(\.name).joined(separator: ", ")))"
+                : "'\(prefix)' matches \(matches.map(\.name).joined(separator: ", ")); give more of the name")
+        }
+        return matches[0]
+    }
+
+    /// The named studies and everything they need, in dependency order.
+    public func closure(of names: [String]) throws -> [ResolvedStudy] {
+        var wanted = Set(try names.map { try study(named: $0).name })
+        var changed = true
+        while changed {
+            changed = false
+            for study in studies where wanted.contains(study.name) {
+                for dependency in study.dependencies where !wanted.contains(dependency) {
+                    wanted.insert(dependency)
+                    changed = true
+                }
+            }
+        }
+        return studies.filter { wanted.contains($0.name) }
+    }
+}
+
+/// The engine's numerics version: part of every hash, raised when a kernel's results change.
+public let numericsVersion = "engine-1"
+
+/// Sorted-key JSON of the resolved study, its data recipe and its inputs' hashes.
+func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, String)]) -> String {
+    let object: [String: Any] = [
+        "study": specTree(spec).foundation,
+        "data": (try? JSONSerialization.jsonObject(with: data.canonicalJSON)) ?? [:],
+        "numerics": numericsVersion,
+        "inputs": Dictionary(uniqueKeysWithValues: dependencies),
+    ]
+    let bytes = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// The spec as a tree of snake_case keys (also the schema that files are checked against).
+/// TOMLKit's encoder keeps the Swift types apart (booleans, integers, reals), which JSON does not.
+func specTree(_ spec: StudySpec) -> StudyValue {
+    func snakeKeys(_ value: StudyValue) -> StudyValue {
+        switch value {
+        case .table(let fields): return .table(Dictionary(uniqueKeysWithValues: fields.map { ($0.key.snakeCased, snakeKeys($0.value)) }))
+        case .array(let items): return .array(items.map(snakeKeys))
+        default: return value
+        }
+    }
+    return snakeKeys(try! StudyValue(toml: TOMLTable(spec), file: "StudySpec"))
+}
+
+/// Orders studies so that each comes after what it needs; a cycle is an error naming its members.
+func dependencyOrder(_ dependencies: [String: [String]], files: [String: String]) throws -> [String] {
+    var order: [String] = []
+    var state: [String: Int] = [:]  // 1 visiting, 2 done
+    func visit(_ name: String, path: [String]) throws {
+        if state[name] == 2 { return }
+        if state[name] == 1 {
+            let cycle = path[path.firstIndex(of: name)!...] + [name]
+            throw StudyError(file: files[name] ?? name, key: "init", problem: "studies start from each other in a cycle: \(cycle.joined(separator: " -> "))")
+        }
+        state[name] = 1
+        for dependency in dependencies[name] ?? [] { try visit(dependency, path: path + [name]) }
+        state[name] = 2
+        order.append(name)
+    }
+    for name in dependencies.keys.sorted() { try visit(name, path: []) }
+    return order
+}
+
+/// Checks a merged tree against the spec's keys and types, decodes it, and validates the values.
+func decode(_ tree: SourcedTree) throws -> (StudySpec, DataRecipe) {
+    var errors: [StudyError] = []
+    var fields = tree.fields
+    fields.removeValue(forKey: "extends")
+    let dataTree = fields.removeValue(forKey: "data") ?? .table([:])
+    let defaults = specTree(StudySpec()).table!
+    checkShape(fields, against: defaults, path: "", tree: tree, errors: &errors)
+    guard errors.isEmpty else { throw StudyErrors(errors: errors) }
+    // Keys no file sets keep the built-in defaults, which are part of the resolved (hashed) study.
+    var complete = SourcedTree(fields: defaults)
+    complete.overlay(SourcedTree(fields: fields))
+    fields = complete.fields
+
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    var spec: StudySpec
+    do {
+        let json = try JSONSerialization.data(withJSONObject: StudyValue.table(fields).foundation)
+        spec = try decoder.decode(StudySpec.self, from: json)
+    } catch let error as DecodingError {
+        throw studyError(error, prefix: "", tree: tree)
+    }
+    var data: DataRecipe
+    do {
+        data = try JSONDecoder().decode(DataRecipe.self, from: JSONSerialization.data(withJSONObject: dataTree.foundation))
+    } catch let error as DecodingError {
+        throw studyError(error, prefix: "data", tree: tree)
+    }
+    // The tokenizer's vocabulary is the model's: one number, set under [data].
+    spec.model.textConfig.vocabSize = data.vocabularySize
+    spec.model.qformerConfig.vocabSize = data.vocabularySize
+    spec.model.visionConfig.imageSize = data.imageSize
+    spec.model.qformerConfig.encoderHiddenSize = spec.model.visionConfig.hiddenSize
+
+    for problem in spec.model.problems() {
+        errors.append(StudyError(file: tree.file(of: "model.\(problem.key)"), key: "model.\(problem.key)", problem: problem.message))
+    }
+    for problem in data.problems {
+        let key = "data." + (problem.split(separator: ":").first.map(String.init) ?? "")
+        errors.append(StudyError(file: tree.file(of: key), key: key, problem: String(problem.drop { $0 != ":" }.dropFirst(2))))
+    }
+    errors += semanticProblems(spec, tree: tree)
+    guard errors.isEmpty else { throw StudyErrors(errors: errors) }
+    return (spec, data)
+}
+
+/// Problems between keys that the model config cannot see.
+func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
+    var errors: [StudyError] = []
+    func check(_ ok: Bool, _ key: String, _ problem: String) {
+        if !ok { errors.append(StudyError(file: tree.file(of: key), key: key, problem: problem)) }
+    }
+    let width = spec.model.textConfig.hiddenSize
+    check(spec.lora.r >= 0, "lora.r", "\(spec.lora.r) must not be negative")
+    check(spec.lora.r <= width, "lora.r", "\(spec.lora.r) is larger than the layers it adapts (\(width) wide)")
+    check(spec.lora.r == 0 || spec.lora.alpha > 0, "lora.alpha", "must be positive when lora.r > 0")
+    check(spec.lora.dropout >= 0 && spec.lora.dropout < 1, "lora.dropout", "\(spec.lora.dropout) is outside [0, 1)")
+    let train = spec.train
+    check(train.epochs > 0 || train.maxSteps > 0, "train.epochs", "a study needs epochs > 0 or train.max_steps > 0")
+    check(train.microBatch > 0, "train.micro_batch", "\(train.microBatch) must be positive")
+    check(train.accumulation > 0, "train.accumulation", "\(train.accumulation) must be positive")
+    check(train.learningRate > 0, "train.learning_rate", "\(train.learningRate) must be positive")
+    check(train.warmupRatio >= 0 && train.warmupRatio < 1, "train.warmup_ratio", "\(train.warmupRatio) is outside [0, 1)")
+    check(train.checkpointEvery > 0, "train.checkpoint_every", "\(train.checkpointEvery) must be positive")
+    check(["eval_loss", "last"].contains(train.selectBest), "train.select_best", "'\(train.selectBest)' is not eval_loss or last")
+    check(TrainableParts(spec: train.trainable, layers: spec.model.textConfig.numHiddenLayers) != nil, "train.trainable",
+          "'\(train.trainable)' is not all, adapters, paper:N, or a +-joined list of vision, qformer, language")
+    check(spec.eval.beams >= 1, "eval.beams", "\(spec.eval.beams) must be at least 1")
+    check(spec.eval.maxNewTokens > 0, "eval.max_new_tokens", "\(spec.eval.maxNewTokens) must be positive")
+    return errors
+}
+
+/// Unknown keys and values of the wrong type, against the default spec's tree.
+func checkShape(_ fields: [String: StudyValue], against schema: [String: StudyValue], path: String,
+                tree: SourcedTree, errors: inout [StudyError]) {
+    for key in fields.keys.sorted() {
+        let value = fields[key]!
+        let keyPath = path.isEmpty ? key : "\(path).\(key)"
+        guard let expected = schema[key] else {
+            let known = schema.keys.sorted().joined(separator: ", ")
+            let hint = ["vocab_size", "image_size", "encoder_hidden_size"].contains(key)
+                ? " (it follows [data]: vocabulary_size and image_size)" : " (known here: \(known))"
+            errors.append(StudyError(file: tree.file(of: keyPath), key: keyPath, problem: "unknown key\(hint)"))
+            continue
+        }
+        switch (expected, value) {
+        case (.table(let inner), .table(let given)):
+            checkShape(given, against: inner, path: keyPath, tree: tree, errors: &errors)
+        case (.array, .array), (.string, .string), (.boolean, .boolean), (.integer, .integer), (.real, .real), (.real, .integer):
+            continue
+        default:
+            errors.append(StudyError(file: tree.file(of: keyPath), key: keyPath,
+                                     problem: "expected \(expected.typeName), got \(value.typeName)"))
+        }
+    }
+}
+
+/// A decoding error as the file and key it concerns.
+func studyError(_ error: DecodingError, prefix: String, tree: SourcedTree) -> StudyError {
+    let context: DecodingError.Context
+    switch error {
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): context = c
+    @unknown default: return StudyError(file: tree.file(of: prefix), key: prefix, problem: "\(error)")
+    }
+    let parts = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue.snakeCased }
+    let key = ([prefix] + parts).filter { !$0.isEmpty }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    return StudyError(file: tree.file(of: key), key: key, problem: context.debugDescription)
+}
+
+/// Reads study files and follows `extends`.
+struct TreeLoader {
+    let directory: URL
+    private var cache: [String: SourcedTree] = [:]
+
+    init(directory: URL) { self.directory = directory }
+
+    /// Parses one file into a tree marked with its path.
+    func parse(_ url: URL) throws -> SourcedTree {
+        let path = url.path
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw StudyError(file: path, key: nil, problem: "cannot be read")
+        }
+        do {
+            guard case .table(let fields) = try StudyValue(toml: TOMLTable(string: text), file: path) else { fatalError() }
+            return SourcedTree(fields: fields, file: path)
+        } catch let error as TOMLParseError {
+            throw StudyError(file: path, key: nil, problem: "line \(error.source.begin.line): \(error.description)")
+        }
+    }
+
+    /// The file merged over everything it extends.
+    mutating func resolve(_ file: String, chain: [String] = []) throws -> SourcedTree {
+        if let cached = cache[file] { return cached }
+        let path = directory.appendingPathComponent(file).path
+        guard !chain.contains(file) else {
+            throw StudyError(file: path, key: "extends", problem: "extends itself through \((chain + [file]).joined(separator: " -> "))")
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            let from = chain.last.map { directory.appendingPathComponent($0).path } ?? path
+            throw StudyError(file: from, key: chain.isEmpty ? nil : "extends", problem: "\(file) does not exist")
+        }
+        let own = try parse(URL(fileURLWithPath: path))
+        var tree = SourcedTree()
+        if let parent = own.fields["extends"] {
+            guard case .string(let parentFile) = parent else {
+                throw StudyError(file: path, key: "extends", problem: "expected a string, got \(parent.typeName)")
+            }
+            tree = try resolve(parentFile, chain: chain + [file])
+        }
+        tree.overlay(own)
+        // `abstract` marks one file, not the files that extend it.
+        if own.fields["abstract"] == nil { tree.fields.removeValue(forKey: "abstract") }
+        cache[file] = tree
+        return tree
+    }
+
+    /// A profile: tables that overlay every study, and `[studies.NAME]` tables for one study.
+    func profile(named name: String) throws -> Profile {
+        let url = directory.appendingPathComponent("profiles").appendingPathComponent("\(name).toml")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            let available = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path))?
+                .filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted() ?? []
+            throw StudyError(file: url.path, key: nil, problem: "no such profile (profiles: \(available.joined(separator: ", ")))")
+        }
+        var tree = try parse(url)
+        var perStudy: [String: SourcedTree] = [:]
+        if let studies = tree.fields.removeValue(forKey: "studies") {
+            guard let table = studies.table else { throw StudyError(file: url.path, key: "studies", problem: "expected a table of study names") }
+            for (study, overrides) in table {
+                guard let fields = overrides.table else {
+                    throw StudyError(file: url.path, key: "studies.\(study)", problem: "expected a table")
+                }
+                perStudy[study] = SourcedTree(fields: fields, file: url.path)
+            }
+        }
+        return Profile(everyStudy: tree, perStudy: perStudy)
+    }
+}
+
+/// A profile's overlays.
+struct Profile {
+    let everyStudy: SourcedTree
+    let perStudy: [String: SourcedTree]
+
+    func apply(to tree: SourcedTree, study: String) -> SourcedTree {
+        var out = tree
+        out.overlay(everyStudy)
+        if let own = perStudy[study] { out.overlay(own) }
+        return out
+    }
+}

@@ -1,0 +1,104 @@
+import Engine
+import Model
+
+/// What a study trains. The first five make the base model and the CLIP scorer, as InstructBLIP
+/// was made (DESIGN.md); `finetune` is one of the paper's experiments.
+public enum StudyKind: String, Codable, Hashable, Sendable, CaseIterable {
+    /// The ViT, supervised on per-cell scene targets (stand-in for EVA-CLIP).
+    case vision
+    /// The language model on corpus text alone (stand-in for Vicuna).
+    case language
+    /// Query tokens, Q-Former and projection on captions, ViT and LM frozen (stand-in for BLIP-2).
+    case align
+    /// The same on the instruction mixture: the base model (stand-in for InstructBLIP).
+    case instruct
+    /// The CLIP scorer, trained contrastively.
+    case clip
+    /// Fine-tuning on the VL-RewardBench-shaped set: the paper's experiments.
+    case finetune
+}
+
+/// One study, fully resolved: `extends` and the profile merged, every key present.
+/// Keys are snake_case in the files; model keys use the names of the `transformers` configs.
+public struct StudySpec: Codable, Hashable, Sendable {
+    /// Files marked abstract only serve as `extends` targets (defaults.toml, shared parents).
+    public var abstract = false
+    public var kind: StudyKind = .finetune
+    /// The study whose result this one starts from ("" for none: fresh weights).
+    public var `init` = ""
+    /// Studies to take single components from, over `init`: the vision encoder, the Q-Former
+    /// (with query tokens and projection), the language model ("" to keep `init`'s).
+    public var initVision = ""
+    public var initQformer = ""
+    public var initLanguage = ""
+    /// A line for tables and `repro list`.
+    public var description = ""
+    /// The paper's size label for the trained components (small, medium, default, large, extra-large).
+    public var size = "default"
+    public var model = InstructBlipConfig()
+    public var lora = LoRASpec()
+    public var train = TrainSpec()
+    public var eval = EvalSpec()
+
+    public init() {}
+}
+
+/// LoRA as `peft` configures it; r = 0 means no adapters.
+public struct LoRASpec: Codable, Hashable, Sendable {
+    public var r = 0
+    public var alpha: Float = 0
+    public var dropout: Float = 0.05
+    public var targets = ["q_proj", "k_proj", "v_proj", "o_proj"]
+    public var rslora = false
+
+    public init() {}
+
+    /// The adapters' configuration, or nil for none.
+    public var config: LoRAConfig? {
+        r > 0 ? LoRAConfig(r: r, loraAlpha: alpha, targetModules: targets, loraDropout: dropout, useRslora: rslora) : nil
+    }
+}
+
+/// How a study trains. The paper's arguments: micro-batch 2, 16 accumulation steps, 3 epochs,
+/// a checkpoint every 100 steps, the best checkpoint by held-out loss.
+public struct TrainSpec: Codable, Hashable, Sendable {
+    public var epochs: Double = 3
+    /// A cap on optimizer steps (0: none); pretraining stages are sized in steps.
+    public var maxSteps = 0
+    public var microBatch = 2
+    public var accumulation = 16
+    public var learningRate: Float = 1e-4
+    public var schedule = LearningRateSchedule.Decay.linear
+    /// Warm-up as a share of all optimizer steps.
+    public var warmupRatio: Float = 0.0
+    public var weightDecay: Float = 0.0
+    public var maxGradNorm: Float = 1.0
+    /// Optimizer steps between checkpoints (each one also measures the held-out loss).
+    public var checkpointEvery = 100
+    /// `eval_loss` keeps the checkpoint with the lowest held-out loss; `last` the final one.
+    public var selectBest = "eval_loss"
+    /// What trains: `all`, `adapters`, `paper:N`, or a `+`-joined list of `vision`, `qformer`, `language`.
+    public var trainable = "paper:4"
+    public var seed: UInt64 = 0
+    /// Count padding tokens in the loss, as fixed-length padding without masking would.
+    public var countPaddingInLoss = false
+    /// Held-out samples for the loss measured at each checkpoint (0: the whole held-out split).
+    public var evalSamples = 0
+
+    public init() {}
+}
+
+
+/// How a study's result is evaluated.
+public struct EvalSpec: Codable, Hashable, Sendable {
+    public var maxNewTokens = 48
+    public var beams = 1
+    /// Test samples to generate for (0: the whole test split).
+    public var testSamples = 0
+    /// Run the MME-style benchmark.
+    public var benchmark = true
+    /// The study that trains the CLIP scorer ("" to skip the CLIP score).
+    public var clipStudy = "clip"
+
+    public init() {}
+}
