@@ -6,11 +6,12 @@ REPRO := .build/release/repro
 
 .PHONY: paper test deps build bench fixtures clean
 
-## paper: the full reproduction (arrives with the report pipeline; today it builds and says so)
+## paper: the full reproduction: train and evaluate every study that is not fresh (PROFILE=quick for the toy profile)
+PROFILE ?=
+PROFILE_FLAG := $(if $(PROFILE),--profile $(PROFILE),)
 paper: build
-	@echo "make paper: the study runner and report pipeline are not built yet (issues 6-8)."
-	@echo "What exists today is the engine: try '$(REPRO) bench blas' and '$(REPRO) bench ops'."
-	@exit 2
+	$(REPRO) run $(PROFILE_FLAG)
+	$(REPRO) status $(PROFILE_FLAG)
 
 ## test: install what is missing, build, and run every test
 test: deps
@@ -21,6 +22,10 @@ test: deps
 	.build/debug/repro bench blas --sizes 64 --seconds 0.05
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
+	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
+	rm -rf .build/quick-workspace
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:

@@ -52,6 +52,7 @@ let package = Package(
                 "Data",
                 "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),

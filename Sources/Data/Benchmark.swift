@@ -4,7 +4,7 @@ import Foundation
 /// The 14 subtasks of MME, by MME's names. Those with no meaning in the rendered world test a
 /// world analogue instead (see `skill`): posters -> shape, celebrity -> size, scene -> background,
 /// landmark -> location on the grid, artwork -> fill pattern, commonsense_reasoning -> comparison.
-public enum MMESubtask: String, CaseIterable, Codable, Sendable {
+public enum BenchmarkSubtask: String, CaseIterable, Codable, Sendable {
     case existence, count, position, color, posters, celebrity, scene, landmark, artwork, OCR
     case commonsenseReasoning = "commonsense_reasoning"
     case numericalCalculation = "numerical_calculation"
@@ -12,7 +12,7 @@ public enum MMESubtask: String, CaseIterable, Codable, Sendable {
     case codeReasoning = "code_reasoning"
 
     /// Whether the subtask counts toward perception (10 subtasks, max 2000) or cognition (4, max 800).
-    public var isPerception: Bool { MMESubtask.allCases.firstIndex(of: self)! < 10 }
+    public var isPerception: Bool { BenchmarkSubtask.allCases.firstIndex(of: self)! < 10 }
 
     /// The skill this subtask tests in the rendered world.
     public var skill: Skill {
@@ -48,7 +48,7 @@ public enum MMESubtask: String, CaseIterable, Codable, Sendable {
 
 /// One line of an MME task file: `image_name<TAB>question<TAB>answer<TAB>reply`.
 public struct BenchmarkQuestion: Hashable, Sendable {
-    public let subtask: MMESubtask
+    public let subtask: BenchmarkSubtask
     /// The image's file name; for a rendered scene, its key's name with ".png".
     public let imageName: String
     /// The question, ending "Please answer yes or no."
@@ -58,7 +58,7 @@ public struct BenchmarkQuestion: Hashable, Sendable {
     /// The model's reply; empty until a model fills it.
     public var reply: String
 
-    public init(subtask: MMESubtask, imageName: String, question: String, answer: String, reply: String = "") {
+    public init(subtask: BenchmarkSubtask, imageName: String, question: String, answer: String, reply: String = "") {
         self.subtask = subtask
         self.imageName = imageName
         self.question = question
@@ -80,7 +80,7 @@ public struct Benchmark: Sendable {
     public init(recipe: DataRecipe) {
         let root = SeededGenerator(seed: recipe.seed).fork("benchmark")
         var questions: [BenchmarkQuestion] = []
-        for (number, subtask) in MMESubtask.allCases.enumerated() {
+        for (number, subtask) in BenchmarkSubtask.allCases.enumerated() {
             for image in 0..<recipe.benchmarkImagesPerSubtask {
                 let index = number << 24 | image
                 let rng = root.fork(index)
@@ -91,7 +91,7 @@ public struct Benchmark: Sendable {
     }
 
     /// The yes and the no question on the first scene that can carry both.
-    private static func pair(_ subtask: MMESubtask, index: Int, recipe: DataRecipe, rng: SeededGenerator) -> [BenchmarkQuestion] {
+    private static func pair(_ subtask: BenchmarkSubtask, index: Int, recipe: DataRecipe, rng: SeededGenerator) -> [BenchmarkQuestion] {
         var rng = rng
         for attempt in 0..<256 {
             let key = SceneKey(seed: Corpus.benchmark.sceneSeed(index, attempt: attempt), requiredText: subtask.requiredText.map { rng.pick($0) })
@@ -106,12 +106,12 @@ public struct Benchmark: Sendable {
     }
 
     /// The questions of one subtask, in order.
-    public func questions(in subtask: MMESubtask) -> [BenchmarkQuestion] { questions.filter { $0.subtask == subtask } }
+    public func questions(in subtask: BenchmarkSubtask) -> [BenchmarkQuestion] { questions.filter { $0.subtask == subtask } }
 
     /// Writes one MME task file per subtask (`<subtask>.txt`) into the folder, creating it.
     public func write(to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for subtask in MMESubtask.allCases {
+        for subtask in BenchmarkSubtask.allCases {
             let lines = questions(in: subtask).map { q in
                 [q.imageName, q.question, q.answer, q.reply].map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }
                     .joined(separator: "\t")
@@ -123,7 +123,7 @@ public struct Benchmark: Sendable {
     /// Reads the MME task files of a folder (a missing subtask file is an error; a line may omit the reply).
     public static func read(from folder: URL) throws -> Benchmark {
         var questions: [BenchmarkQuestion] = []
-        for subtask in MMESubtask.allCases {
+        for subtask in BenchmarkSubtask.allCases {
             let url = folder.appendingPathComponent("\(subtask.rawValue).txt")
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw DataError("\(url.path): missing (an MME results folder has one file per subtask)")

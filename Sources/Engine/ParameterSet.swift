@@ -32,12 +32,13 @@ public struct ParameterSet {
         for tensor in tensors { tensor.requiresGrad = isTrainable(tensor.name!) }
     }
 
-    /// Copies the values of the parameters that `file` holds with the same name and shape.
+    /// Copies the values of the parameters (those `include` accepts) that `file` holds with the
+    /// same name and shape.
     /// Returns what was loaded and what was not (absent from the file, or of another shape), so
     /// that a caller can record which tensors started fresh.
-    public func load(from file: SafeTensors.File) throws -> (loaded: [String], fresh: [String]) {
+    public func load(from file: SafeTensors.File, where include: (String) -> Bool = { _ in true }) throws -> (loaded: [String], fresh: [String]) {
         var loaded: [String] = [], fresh: [String] = []
-        for tensor in tensors {
+        for tensor in tensors where include(tensor.name!) {
             let name = tensor.name!
             guard let entry = file.entries[name], entry.shape == tensor.shape else {
                 fresh.append(name)

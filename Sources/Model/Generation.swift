@@ -18,14 +18,14 @@ public struct GenerationOptions: Sendable {
 
 /// One image and its prompt, for generation.
 public struct GenerationRequest {
-    /// `[3, H, W]`.
-    public var pixels: Tensor
+    /// `[3, H, W]`, or nil for the language model alone (a prompt without image placeholders).
+    public var pixels: Tensor?
     /// The language model's prompt, image placeholders included (no padding).
     public var promptIds: [Int32]
     /// The instruction as the Q-Former reads it (no padding).
     public var qformerIds: [Int32]
 
-    public init(pixels: Tensor, promptIds: [Int32], qformerIds: [Int32]) {
+    public init(pixels: Tensor?, promptIds: [Int32], qformerIds: [Int32]) {
         self.pixels = pixels
         self.promptIds = promptIds
         self.qformerIds = qformerIds
@@ -47,15 +47,22 @@ extension InstructBlip {
     private func prefill(_ requests: [GenerationRequest], keyMask: inout [Int32]) throws -> (KVCache, Tensor) {
         let b = requests.count
         let context = ForwardContext.evaluation()
-        let pixels = concat(requests.map { reshape($0.pixels, [1] + $0.pixels.shape) }, axis: 0)
-        let (qIds, qMask) = leftPadded(requests.map(\.qformerIds))
-        let features = imageFeatures(pixelValues: pixels, qformerInputIds: qIds, qformerAttentionMask: qMask, context)
         let (ids, mask) = leftPadded(requests.map(\.promptIds))
         let t = ids.count / b
+        let embeddings: Tensor
+        let images = requests.compactMap(\.pixels)
+        if images.isEmpty {
+            embeddings = embedding(languageModel.embedTokens, ids: ids, shape: [b, t])
+        } else {
+            precondition(images.count == b, "generation requests mix prompts with and without images")
+            let pixels = concat(images.map { reshape($0, [1] + $0.shape) }, axis: 0)
+            let (qIds, qMask) = leftPadded(requests.map(\.qformerIds))
+            let features = imageFeatures(pixelValues: pixels, qformerInputIds: qIds, qformerAttentionMask: qMask, context)
+            embeddings = try inputEmbeddings(ids: ids, batch: b, features: features)
+        }
         keyMask = mask
         let cache = KVCache(layers: config.textConfig.numHiddenLayers)
-        let hidden = languageModel(try inputEmbeddings(ids: ids, batch: b, features: features), keyMask: mask,
-                                   positions: (0..<t).map(Int32.init), cache: cache, context)
+        let hidden = languageModel(embeddings, keyMask: mask, positions: (0..<t).map(Int32.init), cache: cache, context)
         return (cache, languageModel.lmHead(slice(hidden, axis: 1, (t - 1)..<t), context))
     }
 

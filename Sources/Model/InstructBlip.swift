@@ -155,9 +155,9 @@ public final class InstructBlip {
         return scatterRows(embedded, reshape(features, [b * q, features.shape[2]]), at: rows)
     }
 
-    /// Logits `[B, T, V]` and, when labels are given, the mean token cross-entropy of the shifted
-    /// labels (as `transformers`' causal LM loss).
-    public func forward(_ inputs: ModelInputs, _ context: ForwardContext) throws -> (logits: Tensor, loss: Tensor?) {
+    /// Logits `[B, T, V]` and, when labels are given, the token cross-entropy of the shifted labels:
+    /// their mean as `transformers`' causal LM loss, or their sum (for averaging over many batches).
+    public func forward(_ inputs: ModelInputs, _ context: ForwardContext, reduction: Reduction = .mean) throws -> (logits: Tensor, loss: Tensor?) {
         try inputs.check(config)
         let (b, t) = (inputs.batchSize, inputs.length)
         let features = imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
@@ -166,7 +166,21 @@ public final class InstructBlip {
         let hidden = languageModel(embeddings, keyMask: inputs.attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
         let logits = languageModel.lmHead(hidden, context)
         guard let labels = inputs.labels else { return (logits, nil) }
-        return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b)))
+        return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b),
+                                     reduction: reduction))
+    }
+
+    /// The language model alone on text (the language pretraining stage): logits `[B, T, V]` and
+    /// the shifted-label loss when labels are given.
+    public func languageModelForward(inputIds: [Int32], attentionMask: [Int32], labels: [Int32]?, batch b: Int,
+                                     _ context: ForwardContext, reduction: Reduction = .mean) -> (logits: Tensor, loss: Tensor?) {
+        let t = inputIds.count / max(b, 1)
+        let embedded = embedding(languageModel.embedTokens, ids: inputIds, shape: [b, t])
+        let hidden = languageModel(embedded, keyMask: attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
+        let logits = languageModel.lmHead(hidden, context)
+        guard let labels else { return (logits, nil) }
+        return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b),
+                                     reduction: reduction))
     }
 
     /// The target of each position: the next position's label, -100 at the end of each row.

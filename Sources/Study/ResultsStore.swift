@@ -244,6 +244,15 @@ public final class ResultsStore: Sendable {
         }
     }
 
+    /// Records which tensors a run loaded from the studies it starts from and which started fresh.
+    public func recordTensors(runId: Int64, loaded: [String], fresh: [String]) throws {
+        let encode = { (names: [String]) in String(decoding: try JSONEncoder().encode(names), as: UTF8.self) }
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET loadedTensors = ?, freshTensors = ? WHERE id = ?",
+                           arguments: [try encode(loaded), try encode(fresh), runId])
+        }
+    }
+
     /// Drops the curve points after `step` (they are recomputed when a run resumes from there).
     public func truncateCurve(runId: Int64, after step: Int) throws {
         try database.write { db in

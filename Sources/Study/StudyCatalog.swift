@@ -1,4 +1,3 @@
-import Crypto
 import Data
 import Foundation
 import Model
@@ -77,7 +76,7 @@ public struct StudyCatalog: Sendable {
             let study = parsed.first { $0.name == name }!
             let canonical = canonicalJSON(spec: study.spec, data: study.data,
                                           dependencies: dependencies[name]!.map { ($0, hashes[$0]!) })
-            let hash = SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+            let hash = sha256Hex(Data(canonical.utf8))
             hashes[name] = hash
             resolved.append(ResolvedStudy(name: name, file: directory.appendingPathComponent(study.file).path, spec: study.spec,
                                           data: study.data, canonical: canonical, hash: hash, dependencies: dependencies[name]!))
@@ -168,7 +167,7 @@ func decode(_ tree: SourcedTree) throws -> (StudySpec, DataRecipe) {
     fields.removeValue(forKey: "extends")
     let dataTree = fields.removeValue(forKey: "data") ?? .table([:])
     let defaults = specTree(StudySpec()).table!
-    checkShape(fields, against: defaults, path: "", tree: tree, errors: &errors)
+    checkShape(fields, against: settableKeys(defaults), path: "", tree: tree, errors: &errors)
     guard errors.isEmpty else { throw StudyErrors(errors: errors) }
     // Keys no file sets keep the built-in defaults, which are part of the resolved (hashed) study.
     var complete = SourcedTree(fields: defaults)
@@ -208,6 +207,21 @@ func decode(_ tree: SourcedTree) throws -> (StudySpec, DataRecipe) {
     return (spec, data)
 }
 
+/// The schema without the model keys that follow [data] (vocabulary, image size) or the vision
+/// config (the Q-Former's encoder width): a file that sets them is told where they come from.
+func settableKeys(_ schema: [String: StudyValue]) -> [String: StudyValue] {
+    guard var model = schema["model"]?.table else { return schema }
+    for (section, key) in [("text_config", "vocab_size"), ("qformer_config", "vocab_size"), ("vision_config", "image_size"),
+                           ("qformer_config", "encoder_hidden_size")] {
+        guard var table = model[section]?.table else { continue }
+        table.removeValue(forKey: key)
+        model[section] = .table(table)
+    }
+    var out = schema
+    out["model"] = .table(model)
+    return out
+}
+
 /// Problems between keys that the model config cannot see.
 func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     var errors: [StudyError] = []
@@ -242,8 +256,8 @@ func checkShape(_ fields: [String: StudyValue], against schema: [String: StudyVa
         let keyPath = path.isEmpty ? key : "\(path).\(key)"
         guard let expected = schema[key] else {
             let known = schema.keys.sorted().joined(separator: ", ")
-            let hint = ["vocab_size", "image_size", "encoder_hidden_size"].contains(key)
-                ? " (it follows [data]: vocabulary_size and image_size)" : " (known here: \(known))"
+            let hint = ["vocab_size", "image_size"].contains(key) ? " (it follows [data]: vocabulary_size and image_size)"
+                : key == "encoder_hidden_size" ? " (it follows vision_config.hidden_size)" : " (known here: \(known))"
             errors.append(StudyError(file: tree.file(of: keyPath), key: keyPath, problem: "unknown key\(hint)"))
             continue
         }
@@ -350,6 +364,7 @@ struct Profile {
         var out = tree
         out.overlay(everyStudy)
         if let own = perStudy[study] { out.overlay(own) }
+        out.origin = tree.origin
         return out
     }
 }

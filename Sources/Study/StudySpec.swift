@@ -98,7 +98,7 @@ public struct EvalSpec: Codable, Hashable, Sendable {
     /// Run the MME-style benchmark.
     public var benchmark = true
     /// The study that trains the CLIP scorer ("" to skip the CLIP score).
-    public var clipStudy = "clip"
+    public var clipStudy = ""
 
     public init() {}
 }

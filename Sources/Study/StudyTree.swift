@@ -85,20 +85,23 @@ indirect enum StudyValue: Equatable {
 }
 
 /// Which file set each key path ("train.epochs") of a merged study.
-typealias Provenance = [String: String]
+typealias KeySources = [String: String]
 
 /// A study tree and the provenance of its keys.
 struct SourcedTree {
     var fields: [String: StudyValue]
-    var provenance: Provenance
+    var provenance: KeySources
+    /// The file being resolved: where keys that no file set are reported.
+    var origin: String?
 
     init(fields: [String: StudyValue] = [:], file: String? = nil) {
         self.fields = fields
         provenance = [:]
+        origin = file
         if let file { SourcedTree.mark(fields, prefix: "", file: file, into: &provenance) }
     }
 
-    private static func mark(_ fields: [String: StudyValue], prefix: String, file: String, into provenance: inout Provenance) {
+    private static func mark(_ fields: [String: StudyValue], prefix: String, file: String, into provenance: inout KeySources) {
         for (key, value) in fields {
             let path = prefix.isEmpty ? key : "\(prefix).\(key)"
             provenance[path] = file
@@ -110,6 +113,7 @@ struct SourcedTree {
     mutating func overlay(_ other: SourcedTree) {
         fields = SourcedTree.merge(fields, other.fields)
         provenance.merge(other.provenance) { _, new in new }
+        origin = other.origin ?? origin
     }
 
     private static func merge(_ base: [String: StudyValue], _ top: [String: StudyValue]) -> [String: StudyValue] {
@@ -131,7 +135,7 @@ struct SourcedTree {
             if let file = provenance[parts.joined(separator: ".")] { return file }
             parts.removeLast()
         }
-        return provenance.values.first ?? "study"
+        return origin ?? "study"
     }
 }
 

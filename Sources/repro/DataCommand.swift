@@ -182,7 +182,7 @@ struct DataStats: ParsableCommand {
         }
 
         print("\nBenchmark: \(benchmark.questions.count) questions on \(benchmark.questions.count / 2) images")
-        for subtask in MMESubtask.allCases {
+        for subtask in BenchmarkSubtask.allCases {
             let questions = benchmark.questions(in: subtask)
             print("  \(pad(subtask.rawValue, 24)) \(pad(subtask.isPerception ? "perception" : "cognition", 11)) "
                   + "\(pad(subtask.skill.rawValue, 12)) \(questions.count) questions, \(Set(questions.map(\.imageName)).count) images")

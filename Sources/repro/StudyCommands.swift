@@ -34,3 +34,112 @@ struct ListCommand: ParsableCommand {
         }
     }
 }
+
+extension StudyOptions {
+    func runner(progress: Bool = true) throws -> Runner {
+        let catalog = try catalog()
+        return try Runner(catalog: catalog, workspace: Workspace(URL(fileURLWithPath: workspace)), logger: ConsoleLogHandler.logger(),
+                          progress: progress ? { Console.shared.progress($0) } : { _ in })
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Trains and evaluates studies that are not fresh, with what they start from first.",
+        discussion: """
+            A study is named by its file name or a unique prefix (exp03); no name means every study.
+            A study whose stored result matches its current configuration is skipped; an interrupted
+            run resumes from its last saved state. Results go to the workspace's database.
+            """)
+
+    @OptionGroup var options: StudyOptions
+    @Argument(help: "Studies to run (file name or unique prefix); all when none.") var studies: [String] = []
+    @Flag(help: "Recompute the named studies (all, with no name) even when fresh.") var force = false
+    @Flag(help: "Say what would run and why, without training.") var dryRun = false
+
+    func run() throws {
+        let runner = try options.runner()
+        if dryRun {
+            let targets = studies.isEmpty ? runner.catalog.studies : try runner.catalog.closure(of: studies)
+            for study in targets {
+                let state = try runner.state(of: study)
+                if case .fresh = state, !force { print("\(study.name): fresh, would skip") } else { print("\(study.name): would train (\(describe(state)))") }
+            }
+            return
+        }
+        let finished = try runner.run(studies, force: force)
+        if finished.isEmpty { print("Nothing to train: every study is fresh.") }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Shows each study: fresh, stale (and why), missing, running, interrupted or failed.")
+
+    @OptionGroup var options: StudyOptions
+    @Flag(help: "Say what changed for each stale study.") var why = false
+
+    func run() throws {
+        let runner = try options.runner(progress: false)
+        let width = runner.catalog.studies.map(\.name.count).max() ?? 0
+        for study in runner.catalog.studies {
+            let state = try runner.state(of: study)
+            print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(state))")
+            if why, case .stale(let reasons) = state {
+                for reason in reasons.prefix(12) { print("    \(reason)") }
+                if reasons.count > 12 { print("    ... and \(reasons.count - 12) more") }
+            }
+        }
+    }
+}
+
+/// One line for a study's state.
+func describe(_ state: StudyState) -> String {
+    switch state {
+    case .fresh(let run): return String(format: "fresh (%.0f s, %@)", run.seconds ?? 0, run.commit)
+    case .stale(let reasons): return "stale: \(reasons.count) change\(reasons.count == 1 ? "" : "s") since the last run" + (reasons.first.map { " (\($0))" } ?? "")
+    case .missing: return "missing"
+    case .running(let run): return "running (process \(run.pid))"
+    case .interrupted: return "interrupted (resumes on the next run)"
+    case .failed(let run): return "failed: \(run.error ?? "unknown error")"
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Shows a study: its resolved configuration, its run, metrics and loss curve.")
+
+    @OptionGroup var options: StudyOptions
+    @Argument(help: "The study (file name or unique prefix).") var study: String
+
+    func run() throws {
+        let runner = try options.runner(progress: false)
+        let resolved = try runner.catalog.study(named: study)
+        print("\(resolved.name) (\(resolved.file))")
+        print("  \(resolved.spec.description)")
+        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.`init`.isEmpty ? "fresh weights" : resolved.spec.`init`)")
+        print("  hash \(resolved.hash.prefix(16))")
+        let state = try runner.state(of: resolved)
+        print("  state: \(describe(state))")
+        guard case .fresh(let run) = state else { return }
+        let metrics = try runner.store.metrics(runId: run.id!)
+        if !metrics.isEmpty {
+            print("\nmetrics")
+            let image = metrics.filter { $0.condition == "image" }
+            let blind = Dictionary(uniqueKeysWithValues: metrics.filter { $0.condition == "blind" }.map { ($0.name, $0.value) })
+            for metric in image {
+                let control = blind[metric.name].map { String(format: "   blind control %.4g", $0) } ?? ""
+                print("  \(metric.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.4g", metric.value))\(control)")
+            }
+        }
+        let curve = try runner.store.curve(runId: run.id!)
+        if let first = curve.first, let last = curve.last {
+            print(String(format: "\nloss curve: %d steps, train loss %.3f -> %.3f", curve.count, first.trainLoss, last.trainLoss))
+            for point in curve where point.evalLoss != nil {
+                print(String(format: "  step %5d  held-out loss %.4f", point.step, point.evalLoss!))
+            }
+        }
+        print("\nprovenance: commit \(run.commit), \(run.engine), \(run.blas), \(run.machine)")
+    }
+}

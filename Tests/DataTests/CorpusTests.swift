@@ -158,8 +158,8 @@ func firstNumber(in text: String) -> Int? {
     @Test func benchmarkHasOneYesAndOneNoPerImage() {
         let recipe = smallRecipe()
         let benchmark = Benchmark(recipe: recipe)
-        #expect(MMESubtask.allCases.count == 14 && MMESubtask.allCases.filter(\.isPerception).count == 10)
-        for subtask in MMESubtask.allCases {
+        #expect(BenchmarkSubtask.allCases.count == 14 && BenchmarkSubtask.allCases.filter(\.isPerception).count == 10)
+        for subtask in BenchmarkSubtask.allCases {
             let questions = benchmark.questions(in: subtask)
             let byImage = Dictionary(grouping: questions, by: \.imageName)
             #expect(byImage.count == recipe.benchmarkImagesPerSubtask, "\(subtask)")
@@ -220,7 +220,7 @@ func firstNumber(in text: String) -> Int? {
         defer { try? FileManager.default.removeItem(at: folder) }
         try benchmark.write(to: folder)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(files == MMESubtask.allCases.map { "\($0.rawValue).txt" }.sorted())
+        #expect(files == BenchmarkSubtask.allCases.map { "\($0.rawValue).txt" }.sorted())
         let existence = try String(contentsOf: folder.appendingPathComponent("existence.txt"), encoding: .utf8)
         let first = existence.split(separator: "\n")[0].split(separator: "\t", omittingEmptySubsequences: false)
         #expect(first.count == 4 && first[2] == "Yes" && first[3] == "Yes, it is.")

@@ -65,6 +65,7 @@ import Testing
         checkGradients([x, w, b]) { layerNorm(x, weight: w, bias: b, eps: 1e-6) }
         checkGradients([x]) { layerNorm(x, weight: nil, bias: nil, eps: 1e-12) }
         checkGradients([x, w]) { rmsNorm(x, weight: w, eps: 1e-6) }
+        checkGradients([x]) { l2Normalize(x) }
     }
 
     @Test func softmaxWithMask() {

@@ -150,7 +150,7 @@ func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) 
         var ids = request.promptIds
         var generated: [Int32] = []
         for _ in 0..<steps {
-            let inputs = ModelInputs(pixelValues: reshape(request.pixels, [1, 3, 8, 8]), inputIds: ids,
+            let inputs = ModelInputs(pixelValues: reshape(request.pixels!, [1, 3, 8, 8]), inputIds: ids,
                                      attentionMask: [Int32](repeating: 1, count: ids.count), qformerInputIds: request.qformerIds,
                                      qformerAttentionMask: [Int32](repeating: 1, count: request.qformerIds.count))
             let logits = try Autodiff.withoutGradients { try model.forward(inputs, .evaluation()).logits }

@@ -99,3 +99,33 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
         return y
     }
 }
+
+/// Each row divided by its L2 norm (over the last dimension): the unit vectors CLIP compares.
+public func l2Normalize(_ x: Tensor, eps: Float = 1e-12) -> Tensor {
+    Op.run("l2_normalize") { op in
+        let c = x.shape.last ?? 1
+        let rows = x.count / max(c, 1)
+        let y = Tensor(uninitialized: x.shape)
+        // inverseNorm: [rows], kept for backward
+        var inverseNorm = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            let xr = x.data + r * c, yr = y.data + r * c
+            var sq: Float = 0
+            for i in 0..<c { sq += xr[i] * xr[i] }
+            let inv = 1 / max(sq.squareRoot(), eps)
+            for i in 0..<c { yr[i] = xr[i] * inv }
+            inverseNorm[r] = inv
+        }
+        op.record(y, inputs: [x]) { dy in
+            // dx = (dy - y (y . dy)) / |x|
+            let dx = x.grad
+            for r in 0..<rows {
+                let yr = y.data + r * c, dyr = dy + r * c, dxr = dx + r * c
+                var dot: Float = 0
+                for i in 0..<c { dot += yr[i] * dyr[i] }
+                for i in 0..<c { dxr[i] += (dyr[i] - yr[i] * dot) * inverseNorm[r] }
+            }
+        }
+        return y
+    }
+}

@@ -1,0 +1,131 @@
+import Data
+import Engine
+import Foundation
+import Metrics
+import Model
+
+/// A number a run produced, before it has a run id.
+struct Measured {
+    let condition: String
+    let name: String
+    let value: Double
+}
+
+/// Evaluates a vision-language model the way the paper did (test loss, ROUGE, BLEU, CLIP score on
+/// the 250 test samples; the MME-style benchmark), each with the blind control beside it.
+struct Evaluator {
+    let data: DataBundle
+    let encoder: PromptEncoder
+    let spec: EvalSpec
+    let outputs: URL
+    /// The CLIP scorer and how it reads text, when the study has one.
+    let clip: ClipModel?
+    /// Generation batch size.
+    var batch = 16
+
+    func evaluate(_ model: InstructBlip) throws -> [Measured] {
+        var measured: [Measured] = []
+        let test = data.finetune.test
+        let examples = test.map { Example(image: $0.image, query: $0.query, response: $0.response) }
+        let generated = spec.testSamples > 0 ? Array(examples.prefix(spec.testSamples)) : examples
+        for condition in [MetricName.image, MetricName.blind] {
+            let blank = condition == MetricName.blind
+            func add(_ name: String, _ value: Double) { measured.append(Measured(condition: condition, name: name, value: value)) }
+            add(MetricName.testLoss, try testLoss(model, examples, blank: blank))
+
+            let replies = try generate(model, generated.map { ($0.image, $0.query) }, blank: blank, maxNewTokens: spec.maxNewTokens)
+            let references = generated.map(\.response)
+            let rouge = RougeScorer().score(references: references, candidates: replies)
+            add(MetricName.rouge1, rouge.meanF(.rouge1))
+            add(MetricName.rouge2, rouge.meanF(.rouge2))
+            add(MetricName.rougeL, rouge.meanF(.rougeL))
+            add(MetricName.bleu, BLEU.corpus(references: references, candidates: replies).value)
+            if let clip {
+                // The generated text against the real image, also for the blind control.
+                add(MetricName.clipScore, try clipScore(clip, images: generated.map(\.image), texts: replies))
+            }
+            try writeGenerations(generated, replies, to: outputs.appendingPathComponent("generations-\(condition).jsonl"))
+
+            if spec.benchmark {
+                let scores = try benchmark(model, blank: blank, folder: outputs.appendingPathComponent("mme-\(condition)"))
+                add(MetricName.mmePerception, scores.perception)
+                add(MetricName.mmeCognition, scores.cognition)
+                add(MetricName.mmeOverall, scores.overall)
+                for subtask in scores.subtasks { add(MetricName.mme(subtask.name), subtask.score) }
+            }
+        }
+        return measured
+    }
+
+    /// Mean token cross-entropy over the responses (the paper's test loss).
+    func testLoss(_ model: InstructBlip, _ examples: [Example], blank: Bool) throws -> Double {
+        var total = 0.0, tokens = 0
+        try Autodiff.withoutGradients {
+            for start in stride(from: 0, to: examples.count, by: 8) {
+                let inputs = try encoder.batch(Array(examples[start..<min(start + 8, examples.count)]), data: data, blank: blank)
+                total += Double(try model.forward(inputs, .evaluation(), reduction: .sum).loss!.scalar)
+                tokens += PromptEncoder.countedTokens(inputs.labels!)
+            }
+        }
+        return total / Double(max(tokens, 1))
+    }
+
+    /// Greedy (or beam) replies to each (image, query), decoded to text.
+    func generate(_ model: InstructBlip, _ prompts: [(ImageSource, String)], blank: Bool, maxNewTokens: Int) throws -> [String] {
+        let size = data.recipe.imageSize
+        var replies: [String] = []
+        for start in stride(from: 0, to: prompts.count, by: batch) {
+            let requests = try prompts[start..<min(start + batch, prompts.count)].map { image, query in
+                GenerationRequest(pixels: blank ? Tensor(zeros: [3, size, size]) : try data.pixels(image),
+                                  promptIds: encoder.prompt(query), qformerIds: encoder.qformerIds(query))
+            }
+            let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: maxNewTokens, beams: spec.beams))
+            replies += outputs.map { data.tokenizer.decode($0.map(Int.init)).trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        return replies
+    }
+
+    /// The MME-style benchmark: replies written in MME's format and scored by its rules.
+    func benchmark(_ model: InstructBlip, blank: Bool, folder: URL) throws -> MMEScores {
+        let questions = data.benchmark.questions
+        let prompts = questions.map { (ImageSource.scene($0.scene!), $0.question) }
+        let replies = try generate(model, prompts, blank: blank, maxNewTokens: 6)
+        var subtasks: [MMESubtask] = []
+        for subtask in BenchmarkSubtask.allCases {
+            let records = zip(questions, replies).filter { $0.0.subtask == subtask }.map { question, reply in
+                MMERecord(image: question.imageName, question: question.question,
+                          groundTruth: question.answer.lowercased() == "yes" ? .yes : .no, reply: reply)
+            }
+            if !records.isEmpty { subtasks.append(MMESubtask(name: subtask.rawValue, records: records)) }
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for subtask in subtasks { try MME.write(subtask, to: folder) }
+        return try MME.score(subtasks)
+    }
+
+    /// Mean cosine between each image and its text, by the CLIP scorer.
+    func clipScore(_ clip: ClipModel, images: [ImageSource], texts: [String]) throws -> Double {
+        var total = 0.0
+        let size = data.recipe.imageSize
+        try Autodiff.withoutGradients {
+            for start in stride(from: 0, to: images.count, by: 32) {
+                let range = start..<min(start + 32, images.count)
+                let pixels = concat(try range.map { reshape(try data.pixels(images[$0]), [1, 3, size, size]) }, axis: 0)
+                let (ids, mask) = clipText(range.map { texts[$0] }, encoder: encoder, limit: clip.config.maxPositions)
+                let a = clip.imageEmbeddings(pixels, .evaluation())
+                let b = clip.textEmbeddings(ids: ids, mask: mask, batch: range.count, .evaluation())
+                total += pairwiseCosine(a, b).reduce(0) { $0 + Double($1) }
+            }
+        }
+        return total / Double(max(images.count, 1))
+    }
+
+    func writeGenerations(_ examples: [Example], _ replies: [String], to url: URL) throws {
+        var lines = ""
+        for (example, reply) in zip(examples, replies) {
+            let row: [String: String] = ["query": example.query, "reference": example.response, "generated": reply]
+            lines += String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]), as: UTF8.self) + "\n"
+        }
+        try writeAtomically(Foundation.Data(lines.utf8), to: url)
+    }
+}

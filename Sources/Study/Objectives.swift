@@ -1,0 +1,175 @@
+import Data
+import Engine
+import Model
+
+/// Align, instruct and fine-tune: InstructBLIP's token loss on (image, query, response) examples.
+final class VisionLanguageObjective: Objective {
+    let model: InstructBlip
+    let encoder: PromptEncoder
+    let data: DataBundle
+    let train: [Example], heldOut: [Example]
+
+    init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example]) {
+        self.model = model
+        self.encoder = encoder
+        self.data = data
+        self.train = train
+        self.heldOut = heldOut
+    }
+
+    var trainCount: Int { train.count }
+    var heldOutCount: Int { heldOut.count }
+    var trainable: [Tensor] { model.parameters.trainable }
+
+    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
+        try model.forward(encoder.batch(indices.map { train[$0] }, data: data), context).loss!
+    }
+
+    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
+        let inputs = try encoder.batch(indices.map { heldOut[$0] }, data: data)
+        let loss = try model.forward(inputs, .evaluation(), reduction: .sum).loss!
+        return (Double(loss.scalar), PromptEncoder.countedTokens(inputs.labels!))
+    }
+}
+
+/// The language stage: the language model alone on text.
+final class LanguageObjective: Objective {
+    let model: InstructBlip
+    let encoder: PromptEncoder
+    let train: [Example], heldOut: [Example]
+
+    init(model: InstructBlip, encoder: PromptEncoder, train: [Example], heldOut: [Example]) {
+        self.model = model
+        self.encoder = encoder
+        self.train = train
+        self.heldOut = heldOut
+    }
+
+    var trainCount: Int { train.count }
+    var heldOutCount: Int { heldOut.count }
+    var trainable: [Tensor] { model.parameters.trainable }
+
+    func loss(_ examples: [Example], _ context: ForwardContext, reduction: Reduction) -> (Tensor, Int) {
+        let (ids, mask, labels, _) = encoder.sequences(examples, image: false)
+        let loss = model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
+                                              context, reduction: reduction).loss!
+        return (loss, PromptEncoder.countedTokens(labels))
+    }
+
+    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
+        loss(indices.map { train[$0] }, context, reduction: .mean).0
+    }
+
+    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
+        let (loss, count) = loss(indices.map { heldOut[$0] }, .evaluation(), reduction: .sum)
+        return (Double(loss.scalar), count)
+    }
+}
+
+/// The vision stage: the ViT with classification heads on each scene's targets.
+final class VisionObjective: Objective {
+    let model: InstructBlip
+    let probe: VisionProbe
+    let data: DataBundle
+    let train: [SceneKey], heldOut: [SceneKey]
+
+    /// The heads, in the order `targets` lists their classes.
+    static let heads: [VisionProbe.Head] = [
+        .init(name: "shape", classes: VisionTargets.shapeClasses, perCell: true),
+        .init(name: "color", classes: VisionTargets.colorClasses, perCell: true),
+        .init(name: "size", classes: VisionTargets.sizeClasses, perCell: true),
+        .init(name: "fill", classes: VisionTargets.fillClasses, perCell: true),
+        .init(name: "background", classes: VisionTargets.backgroundClasses, perCell: false),
+        .init(name: "text_kind", classes: VisionTargets.textKindClasses, perCell: false),
+        .init(name: "text", classes: VisionTargets.characterClasses, slots: VisionTargets.maxTextLength, perCell: false),
+    ]
+
+    init(model: InstructBlip, probe: VisionProbe, data: DataBundle, train: [SceneKey], heldOut: [SceneKey]) {
+        self.model = model
+        self.probe = probe
+        self.data = data
+        self.train = train
+        self.heldOut = heldOut
+    }
+
+    var trainCount: Int { train.count }
+    var heldOutCount: Int { heldOut.count }
+    var trainable: [Tensor] { model.parameters.trainable + probe.parameters }
+
+    /// Each head's targets for a batch of scenes, in the order of the heads' logits.
+    static func targets(_ scenes: [Scene]) -> [[Int32]] {
+        let all = scenes.map(VisionTargets.init)
+        func flat(_ field: (VisionTargets) -> [Int]) -> [Int32] { all.flatMap { field($0).map(Int32.init) } }
+        return [flat(\.shape), flat(\.color), flat(\.size), flat(\.fill), flat { [$0.background] }, flat { [$0.textKind] },
+                flat(\.textCharacters)]
+    }
+
+    func logitsAndTargets(_ keys: [SceneKey], _ context: ForwardContext) -> ([Tensor], [[Int32]]) {
+        let size = data.recipe.imageSize
+        let pixels = concat(keys.map { reshape(data.pixels($0), [1, 3, size, size]) }, axis: 0)
+        return (probe.logits(model, pixels: pixels, context), Self.targets(keys.map { Scene(recipe: data.recipe, key: $0) }))
+    }
+
+    /// The sum of the heads' mean cross-entropies.
+    func loss(_ keys: [SceneKey], _ context: ForwardContext) -> Tensor {
+        let (logits, targets) = logitsAndTargets(keys, context)
+        return zip(logits, targets).map { crossEntropy($0, targets: $1) }.reduce(Tensor(shape: [], values: [0])) { $0 + $1 }
+    }
+
+    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
+        loss(indices.map { train[$0] }, context)
+    }
+
+    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
+        (Double(loss(indices.map { heldOut[$0] }, .evaluation()).scalar) * Double(indices.count), indices.count)
+    }
+}
+
+/// The CLIP scorer: the contrastive loss over batches of (scene, caption) pairs.
+final class ClipObjective: Objective {
+    let model: ClipModel
+    let encoder: PromptEncoder
+    let data: DataBundle
+    let train: [Example], heldOut: [Example]
+
+    init(model: ClipModel, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example]) {
+        self.model = model
+        self.encoder = encoder
+        self.data = data
+        self.train = train
+        self.heldOut = heldOut
+    }
+
+    var trainCount: Int { train.count }
+    var heldOutCount: Int { heldOut.count }
+    var trainable: [Tensor] { model.parameters.trainable }
+
+    func embeddings(_ examples: [Example], _ context: ForwardContext) throws -> (images: Tensor, texts: Tensor) {
+        let size = data.recipe.imageSize
+        let pixels = concat(try examples.map { reshape(try data.pixels($0.image), [1, 3, size, size]) }, axis: 0)
+        let (ids, mask) = clipText(examples.map(\.response), encoder: encoder, limit: model.config.maxPositions)
+        return (model.imageEmbeddings(pixels, context), model.textEmbeddings(ids: ids, mask: mask, batch: examples.count, context))
+    }
+
+    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
+        let (images, texts) = try embeddings(indices.map { train[$0] }, context)
+        return model.contrastiveLoss(images: images, texts: texts)
+    }
+
+    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
+        let (images, texts) = try embeddings(indices.map { heldOut[$0] }, .evaluation())
+        return (Double(model.contrastiveLoss(images: images, texts: texts).scalar) * Double(indices.count), indices.count)
+    }
+}
+
+/// Texts as the CLIP scorer reads them: token ids right-padded, cut at `limit` tokens.
+func clipText(_ texts: [String], encoder: PromptEncoder, limit: Int) -> (ids: [Int32], mask: [Int32]) {
+    let rows = texts.map { Array(encoder.encode($0).prefix(limit)) }
+    let length = max(1, rows.map(\.count).max() ?? 1)
+    var ids: [Int32] = [], mask: [Int32] = []
+    for row in rows {
+        ids += row + [Int32](repeating: Int32(Tokenizer.padID), count: length - row.count)
+        mask += [Int32](repeating: 1, count: row.count) + [Int32](repeating: 0, count: length - row.count)
+    }
+    return (ids, mask)
+}

@@ -1,0 +1,76 @@
+import Data
+import Engine
+import Model
+
+/// An image, an instruction, and the response to learn or compare with.
+public struct Example: Sendable {
+    public let image: ImageSource
+    public let query: String
+    public let response: String
+
+    public init(image: ImageSource, query: String, response: String) {
+        self.image = image
+        self.query = query
+        self.response = response
+    }
+}
+
+/// How examples become model inputs. The language model reads `<image> x Q`, `<s>`, the query and a
+/// newline, then the response and `</s>`; only the response and `</s>` carry loss. The Q-Former
+/// reads the query. Batches are right-padded.
+struct PromptEncoder {
+    let tokenizer: Tokenizer
+    let queryTokens: Int
+    /// Count padding positions in the loss (labels = the pad token), as fixed-length padding without
+    /// masking would; off by default.
+    let countPadding: Bool
+
+    /// The language model's prompt: placeholders (when there is an image), BOS, query, newline.
+    func prompt(_ query: String, image: Bool = true) -> [Int32] {
+        let placeholders = image ? [Int32](repeating: Int32(Tokenizer.imageID), count: queryTokens) : []
+        return placeholders + [Int32(Tokenizer.bosID)] + encode(query + "\n")
+    }
+
+    func qformerIds(_ query: String) -> [Int32] { encode(query) }
+
+    func encode(_ text: String) -> [Int32] { tokenizer.encode(text).map(Int32.init) }
+
+    /// Token ids and labels of whole examples, right-padded to the longest.
+    func sequences(_ examples: [Example], image: Bool) -> (ids: [Int32], mask: [Int32], labels: [Int32], length: Int) {
+        let rows = examples.map { example -> (ids: [Int32], labels: [Int32]) in
+            let prompt = prompt(example.query, image: image)
+            let answer = encode(example.response) + [Int32(Tokenizer.eosID)]
+            return (prompt + answer, [Int32](repeating: ignoreIndex, count: prompt.count) + answer)
+        }
+        let length = rows.map(\.ids.count).max() ?? 0
+        var ids: [Int32] = [], mask: [Int32] = [], labels: [Int32] = []
+        for row in rows {
+            let pad = length - row.ids.count
+            ids += row.ids + [Int32](repeating: Int32(Tokenizer.padID), count: pad)
+            mask += [Int32](repeating: 1, count: row.ids.count) + [Int32](repeating: 0, count: pad)
+            labels += row.labels + [Int32](repeating: countPadding ? Int32(Tokenizer.padID) : ignoreIndex, count: pad)
+        }
+        return (ids, mask, labels, length)
+    }
+
+    /// A training or evaluation batch; `blank` replaces every image by a blank one (the blind control).
+    func batch(_ examples: [Example], data: DataBundle, blank: Bool = false) throws -> ModelInputs {
+        let (ids, mask, labels, _) = sequences(examples, image: true)
+        let questions = examples.map { qformerIds($0.query) }
+        let width = questions.map(\.count).max() ?? 0
+        var qIds: [Int32] = [], qMask: [Int32] = []
+        for q in questions {
+            qIds += q + [Int32](repeating: Int32(Tokenizer.padID), count: width - q.count)
+            qMask += [Int32](repeating: 1, count: q.count) + [Int32](repeating: 0, count: width - q.count)
+        }
+        let size = data.recipe.imageSize
+        let pixels = blank
+            ? Tensor(zeros: [examples.count, 3, size, size])
+            : concat(try examples.map { reshape(try data.pixels($0.image), [1, 3, size, size]) }, axis: 0)
+        return ModelInputs(pixelValues: pixels, inputIds: ids, attentionMask: mask, qformerInputIds: qIds,
+                           qformerAttentionMask: qMask, labels: labels)
+    }
+
+    /// Labelled positions of a batch (what a summed loss is divided by).
+    static func countedTokens(_ labels: [Int32]) -> Int { labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) } }
+}

@@ -1,0 +1,339 @@
+import Data
+import Engine
+import Foundation
+import Logging
+import Model
+
+/// Where a study stands against the results store.
+public enum StudyState: Sendable {
+    /// A finished run of the current configuration exists.
+    case fresh(RunRecord)
+    /// Only runs of another configuration exist; the reasons say what changed.
+    case stale([String])
+    /// Never run.
+    case missing
+    /// Being trained by a live process.
+    case running(RunRecord)
+    /// Started by a process that died; `repro run` resumes it from its last state.
+    case interrupted(RunRecord)
+    case failed(RunRecord)
+}
+
+/// Trains and evaluates studies, each exactly once per configuration, in dependency order.
+public final class Runner {
+    public let catalog: StudyCatalog
+    public let workspace: Workspace
+    public let store: ResultsStore
+    let logger: Logger
+    let progress: (TrainingProgress) throws -> Void
+    private var bundles: [DataRecipe: DataBundle] = [:]
+
+    /// `progress` is called after every optimizer step; throwing from it stops the run, as a crash would.
+    public init(catalog: StudyCatalog, workspace: Workspace, logger: Logger,
+                progress: @escaping (TrainingProgress) throws -> Void = { _ in }) throws {
+        self.catalog = catalog
+        self.workspace = workspace
+        self.store = try ResultsStore(workspace: workspace.root)
+        self.logger = logger
+        self.progress = progress
+    }
+
+    // MARK: State
+
+    public func state(of study: ResolvedStudy) throws -> StudyState {
+        if let run = try store.latestRun(study: study.name, hash: study.hash) {
+            switch run.status {
+            case .finished: return .fresh(run)
+            case .failed: return .failed(run)
+            case .running: return processIsAlive(run.pid) ? .running(run) : .interrupted(run)
+            }
+        }
+        if let old = try store.latestRun(study: study.name) { return .stale(changes(from: old.canonical, to: study.canonical)) }
+        return .missing
+    }
+
+    /// What differs between two canonical study descriptions, one line per changed key.
+    func changes(from old: String, to new: String) -> [String] {
+        func flatten(_ object: Any, _ prefix: String, into out: inout [String: String]) {
+            if let table = object as? [String: Any] {
+                for (key, value) in table { flatten(value, prefix.isEmpty ? key : "\(prefix).\(key)", into: &out) }
+            } else if let number = object as? Double, !(object is Bool) {
+                // Float keys were widened to Double on the way: show them as written.
+                out[prefix] = String(format: "%g", number)
+            } else {
+                out[prefix] = "\(object)"
+            }
+        }
+        func keys(_ text: String) -> [String: String] {
+            var out: [String: String] = [:]
+            if let object = try? JSONSerialization.jsonObject(with: Foundation.Data(text.utf8)) { flatten(object, "", into: &out) }
+            return out
+        }
+        let (a, b) = (keys(old), keys(new))
+        return Set(a.keys).union(b.keys).sorted().compactMap { key in
+            guard a[key] != b[key] else { return nil }
+            if key.hasPrefix("inputs.") { return "starts from \(key.dropFirst(7)), whose result changed" }
+            let shown = key.hasPrefix("study.") ? String(key.dropFirst(6)) : key
+            return "\(shown): \(a[key] ?? "(unset)") -> \(b[key] ?? "(unset)")"
+        }
+    }
+
+    // MARK: Running
+
+    /// Trains and evaluates `names` (all studies when empty) and what they need, skipping fresh
+    /// ones; `force` recomputes the named studies even when fresh. Returns the runs it finished.
+    @discardableResult
+    public func run(_ names: [String], force: Bool = false) throws -> [RunRecord] {
+        let targets = names.isEmpty ? catalog.studies : try catalog.closure(of: names)
+        let named = Set(try names.map { try catalog.study(named: $0).name })
+        var finished: [RunRecord] = []
+        for study in targets {
+            let forced = force && (names.isEmpty || named.contains(study.name))
+            if !forced, case .fresh = try state(of: study) {
+                logger.info("\(study.name): fresh, nothing to do")
+                continue
+            }
+            finished.append(try train(study, forced: forced))
+        }
+        return finished
+    }
+
+    /// Trains and evaluates one study under its lock, resuming an interrupted run when it can.
+    func train(_ study: ResolvedStudy, forced: Bool) throws -> RunRecord {
+        let lock = try StudyLock(workspace: workspace.root, study: study.name) { pid in
+            logger.info("\(study.name): process \(pid) is training it; waiting for it to finish")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let state = try self.state(of: study)
+        if !forced, case .fresh(let run) = state {
+            logger.info("\(study.name): finished by another process meanwhile")
+            return run
+        }
+        let folder = RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash))
+        var run: RunRecord
+        let resumable: RunRecord?
+        switch state {
+        case .interrupted(let previous), .failed(let previous): resumable = previous
+        default: resumable = nil
+        }
+        if let previous = resumable, !forced, FileManager.default.fileExists(atPath: folder.state.path) {
+            try store.resume(runId: previous.id!)
+            run = previous
+            logger.info("\(study.name): resuming the interrupted run from its last saved state")
+        } else {
+            if FileManager.default.fileExists(atPath: folder.url.path) { try FileManager.default.removeItem(at: folder.url) }
+            run = try store.begin(Provenance.newRun(study: study, profile: catalog.profile))
+        }
+        try folder.create()
+        let start = monotonicSeconds()
+        do {
+            let measured = try execute(study, run: run, folder: folder)
+            try store.finish(runId: run.id!, metrics: measured.map { MetricRecord(runId: run.id!, condition: $0.condition, name: $0.name, value: $0.value) },
+                             seconds: monotonicSeconds() - start)
+        } catch {
+            try? store.fail(runId: run.id!, error: "\(error)")
+            throw error
+        }
+        let record = try store.run(id: run.id!)!
+        logger.info("\(study.name): done in \(String(format: "%.0f", record.seconds ?? 0)) s")
+        return record
+    }
+
+    func bundle(_ recipe: DataRecipe) throws -> DataBundle {
+        if let bundle = bundles[recipe] { return bundle }
+        let bundle = try DataBundle(recipe: recipe, workspace: workspace)
+        bundles[recipe] = bundle
+        return bundle
+    }
+
+    /// The pipeline of one study: build, train, keep the best checkpoint, save, evaluate.
+    func execute(_ study: ResolvedStudy, run: RunRecord, folder: RunFolder) throws -> [Measured] {
+        let spec = study.spec
+        let data = try bundle(study.data)
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: spec.model.numQueryTokens, countPadding: spec.train.countPaddingInLoss)
+        func trainer(_ objective: Objective) -> Trainer {
+            Trainer(spec: spec.train, study: study.name, objective: objective, folder: folder, store: store, workspace: workspace,
+                    runId: run.id!, progress: progress)
+        }
+        var measured: [Measured] = []
+        func record(_ outcome: TrainingOutcome, _ parameters: [Tensor], trainable: Int) {
+            measured.append(Measured(condition: MetricName.image, name: MetricName.bestStep, value: Double(outcome.bestStep)))
+            if let loss = outcome.bestEvalLoss { measured.append(Measured(condition: MetricName.image, name: MetricName.bestEvalLoss, value: loss)) }
+            measured.append(Measured(condition: MetricName.image, name: MetricName.parameters, value: Double(parameters.reduce(0) { $0 + $1.count })))
+            measured.append(Measured(condition: MetricName.image, name: MetricName.trainableParameters, value: Double(trainable)))
+        }
+        let split = PretrainingSplit(data.pretraining)
+
+        switch spec.kind {
+        case .vision:
+            let model = InstructBlip(config: spec.model, seed: spec.train.seed)
+            model.setTrainable(TrainableParts(spec: "vision", layers: spec.model.textConfig.numHiddenLayers)!)
+            let probe = VisionProbe(vision: spec.model.visionConfig, heads: VisionObjective.heads, seed: spec.train.seed)
+            let objective = VisionObjective(model: model, probe: probe, data: data, train: split.trainScenes, heldOut: split.heldOutScenes)
+            logger.info("\(study.name): training the vision encoder on \(objective.trainCount) scenes")
+            record(try trainer(objective).run(), model.parameters.tensors + probe.parameters, trainable: objective.trainable.reduce(0) { $0 + $1.count })
+            measured += Gates.vision(objective)
+            try save(model, data: data, to: folder)
+
+        case .language:
+            let model = InstructBlip(config: spec.model, seed: spec.train.seed)
+            model.setTrainable(TrainableParts(spec: "language", layers: spec.model.textConfig.numHiddenLayers)!)
+            let objective = LanguageObjective(model: model, encoder: encoder, train: split.train(.reading).map(\.example),
+                                              heldOut: split.heldOut(.reading).map(\.example))
+            logger.info("\(study.name): training the language model on \(objective.trainCount) text rows")
+            record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
+            measured += try Autodiff.withoutGradients {
+                try Gates.language(model, rows: Array(split.heldOut(.reading).prefix(240)), encoder: encoder, tokenizer: data.tokenizer)
+            }
+            try save(model, data: data, to: folder)
+
+        case .clip:
+            let model = ClipModel(config: clipConfig(spec, data: data), seed: spec.train.seed)
+            let objective = ClipObjective(model: model, encoder: encoder, data: data, train: split.train(.caption).map(\.example),
+                                          heldOut: split.heldOut(.caption).map(\.example))
+            logger.info("\(study.name): training the CLIP scorer on \(objective.trainCount) image-caption pairs")
+            record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
+            measured += try Gates.clip(objective)
+            try FileManager.default.createDirectory(at: folder.model, withIntermediateDirectories: true)
+            try SafeTensors.write(model.parameters.byName, to: folder.model.appendingPathComponent("clip.safetensors"))
+
+        case .align, .instruct, .finetune:
+            let (model, loaded, fresh) = try initialModel(study)
+            if let lora = spec.lora.config { model.addLoRA(lora, seed: spec.train.seed) }
+            let counts = model.setTrainable(TrainableParts(spec: spec.train.trainable, layers: spec.model.textConfig.numHiddenLayers)!)
+            try store.recordTensors(runId: run.id!, loaded: loaded, fresh: fresh)
+            let (train, heldOut): ([Example], [Example])
+            switch spec.kind {
+            case .align: (train, heldOut) = (split.train(.caption).map(\.example), split.heldOut(.caption).map(\.example))
+            case .instruct:
+                (train, heldOut) = (split.train(.caption, .question).map(\.example), split.heldOut(.caption, .question).map(\.example))
+            default:
+                // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
+                (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
+            }
+            let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut)
+            logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
+            record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
+            try save(model, data: data, to: folder)
+            if spec.kind != .align {
+                logger.info("\(study.name): evaluating (with the blind control)")
+                let evaluator = Evaluator(data: data, encoder: encoder, spec: spec.eval, outputs: folder.outputs, clip: try clipScorer(spec))
+                measured += try evaluator.evaluate(model)
+            }
+        }
+        return measured
+    }
+
+    // MARK: Models
+
+    /// A fresh model of the study's configuration with the tensors of the studies it starts from:
+    /// everything `init` holds with the same name and shape, then single components from
+    /// `init_vision`, `init_qformer`, `init_language`. Returns which tensors were loaded and which are new.
+    func initialModel(_ study: ResolvedStudy) throws -> (InstructBlip, loaded: [String], fresh: [String]) {
+        let spec = study.spec
+        let model = InstructBlip(config: spec.model, seed: spec.train.seed)
+        let base = ParameterSet(model.parameters.tensors)
+        var loaded = Set<String>()
+        let sources: [(String, (String) -> Bool)] = [
+            (spec.`init`, { _ in true }),
+            (spec.initVision, { $0.hasPrefix("vision_model.") }),
+            (spec.initQformer, { $0 == "query_tokens" || $0.hasPrefix("qformer.") || $0.hasPrefix("language_projection.") }),
+            (spec.initLanguage, { $0.hasPrefix("language_model.") }),
+        ]
+        for (source, include) in sources where !source.isEmpty {
+            let file = try SafeTensors.read(try modelFile(of: source).appendingPathComponent("model.safetensors"))
+            let result = try base.load(from: file, where: include)
+            loaded.formUnion(result.loaded)
+        }
+        let names = base.names
+        return (model, names.filter(loaded.contains), names.filter { !loaded.contains($0) })
+    }
+
+    /// The model folder of a study's fresh run.
+    func modelFile(of name: String) throws -> URL {
+        let study = try catalog.study(named: name)
+        guard case .fresh = try state(of: study) else {
+            throw StudyError(file: study.file, key: nil, problem: "has no finished run for its current configuration; run `repro run \(study.name)` first")
+        }
+        let folder = RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash)).model
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            throw StudyError(file: folder.path, key: nil, problem: "is missing although its run finished; run `repro run \(study.name) --force`")
+        }
+        return folder
+    }
+
+    /// Saves a trained model in the Hugging Face layout, with its adapters and tokenizer.
+    func save(_ model: InstructBlip, data: DataBundle, to folder: RunFolder) throws {
+        try model.save(huggingFace: folder.model)
+        if model.loraConfig != nil { try model.saveAdapter(folder.model.appendingPathComponent("adapter")) }
+        try data.tokenizer.save(to: folder.model.appendingPathComponent("tokenizer.json"))
+    }
+
+    /// The CLIP scorer's sizes: its image tower is the study's vision encoder, its text tower takes
+    /// the Q-Former's sizes, and both project to the Q-Former's width.
+    func clipConfig(_ spec: StudySpec, data: DataBundle) -> ClipConfig {
+        var config = ClipConfig()
+        config.vision = spec.model.visionConfig
+        config.textHiddenSize = spec.model.qformerConfig.hiddenSize
+        config.textIntermediateSize = spec.model.qformerConfig.intermediateSize
+        config.textLayers = spec.model.qformerConfig.numHiddenLayers
+        config.textHeads = spec.model.qformerConfig.numAttentionHeads
+        config.vocabSize = data.recipe.vocabularySize
+        config.maxPositions = spec.model.qformerConfig.maxPositionEmbeddings
+        config.projectionSize = spec.model.qformerConfig.hiddenSize
+        return config
+    }
+
+    /// The trained CLIP scorer named by `eval.clip_study`, or nil when the study has none.
+    func clipScorer(_ spec: StudySpec) throws -> ClipModel? {
+        guard !spec.eval.clipStudy.isEmpty else { return nil }
+        let clipStudy = try catalog.study(named: spec.eval.clipStudy)
+        let model = ClipModel(config: clipConfig(clipStudy.spec, data: try bundle(clipStudy.data)), seed: 0)
+        let file = try SafeTensors.read(try modelFile(of: clipStudy.name).appendingPathComponent("clip.safetensors"))
+        let result = try model.parameters.load(from: file)
+        guard result.fresh.isEmpty else {
+            throw StudyError(file: file.path, key: nil, problem: "lacks \(result.fresh.count) tensors of the CLIP scorer; run `repro run \(clipStudy.name) --force`")
+        }
+        return model
+    }
+}
+
+/// The pretraining corpus split by scene: the last 5% of its scenes are held out (gates and the
+/// held-out loss), so no held-out scene is ever trained on.
+struct PretrainingSplit {
+    let samples: [PretrainingSample]
+    let heldOutScenes: [SceneKey]
+    let trainScenes: [SceneKey]
+    private let heldOutSet: Set<SceneKey>
+
+    init(_ corpus: PretrainingCorpus) {
+        samples = corpus.samples
+        var seen = Set<SceneKey>(), scenes: [SceneKey] = []
+        for sample in samples where seen.insert(sample.scene).inserted { scenes.append(sample.scene) }
+        let cut = scenes.count - max(1, scenes.count / 20)
+        trainScenes = Array(scenes[..<cut])
+        heldOutScenes = Array(scenes[cut...])
+        heldOutSet = Set(heldOutScenes)
+    }
+
+    func train(_ forms: PretrainingSample.Form...) -> [PretrainingSample] {
+        samples.filter { forms.contains($0.form) && !heldOutSet.contains($0.scene) }
+    }
+
+    func heldOut(_ forms: PretrainingSample.Form...) -> [PretrainingSample] {
+        samples.filter { forms.contains($0.form) && heldOutSet.contains($0.scene) }
+    }
+}
+
+extension PretrainingSample {
+    var example: Example { Example(image: .scene(scene), query: query, response: response) }
+}
+
+extension Example {
+    init(_ sample: RewardSample) { self.init(image: sample.image, query: sample.query, response: sample.response) }
+}
+
+/// Whether a process with this id exists.
+func processIsAlive(_ pid: Int32) -> Bool {
+    pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+}

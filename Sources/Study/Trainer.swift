@@ -1,0 +1,210 @@
+import Engine
+import Foundation
+import Model
+
+/// What the trainer needs from a study: a loss on training examples, a held-out loss, and the
+/// tensors that train.
+protocol Objective: AnyObject {
+    var trainCount: Int { get }
+    var heldOutCount: Int { get }
+    /// The tensors the optimizer updates and the checkpoints hold, each with a unique name.
+    var trainable: [Tensor] { get }
+    /// The mean loss over examples `indices` of the training set, recorded for backward.
+    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor
+    /// The summed loss over held-out examples `indices`, and what it is a sum over (tokens, pairs).
+    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int)
+}
+
+/// Progress of a run, for a progress bar or log lines.
+public struct TrainingProgress: Sendable {
+    public let study: String
+    public let step: Int
+    public let totalSteps: Int
+    public let trainLoss: Double
+    public let samplesPerSecond: Double
+    /// Set at checkpoints.
+    public let evalLoss: Double?
+}
+
+/// The outcome of training: which checkpoint was kept.
+struct TrainingOutcome {
+    let steps: Int
+    let bestStep: Int
+    let bestEvalLoss: Double?
+}
+
+/// The training loop shared by every study: gradient accumulation, the learning-rate schedule,
+/// clipping, checkpoints with their held-out loss, the best checkpoint, and resuming.
+///
+/// Every random choice depends only on the seed and the step (the order of examples on the epoch,
+/// dropout on the step and micro-batch), and the resume state holds the trainable tensors and the
+/// optimizer exactly, so a run resumed from its state ends with the same numbers as one never
+/// interrupted.
+struct Trainer {
+    let spec: TrainSpec
+    let study: String
+    let objective: Objective
+    let folder: RunFolder
+    let store: ResultsStore
+    let workspace: Workspace
+    let runId: Int64
+    /// Called after every optimizer step; throwing stops training (the resume state stays on disk).
+    let progress: (TrainingProgress) throws -> Void
+    /// Steps between writes of the resume state (besides every checkpoint).
+    var stateEvery = 20
+
+    var samplesPerStep: Int { spec.microBatch * spec.accumulation }
+
+    var totalSteps: Int {
+        let byEpochs = Int((spec.epochs * Double(objective.trainCount) / Double(samplesPerStep)).rounded(.up))
+        return spec.maxSteps > 0 ? (spec.epochs > 0 ? min(byEpochs, spec.maxSteps) : spec.maxSteps) : byEpochs
+    }
+
+    func run() throws -> TrainingOutcome {
+        let total = totalSteps
+        precondition(objective.trainCount > 0, "\(study) has no training examples")
+        let optimizer = AdamW(parameters: objective.trainable, weightDecay: spec.weightDecay)
+        let schedule = LearningRateSchedule(peak: spec.learningRate, warmupSteps: Int(Float(total) * spec.warmupRatio),
+                                            totalSteps: total, decay: spec.schedule)
+        let rng = SeededGenerator(seed: spec.seed)
+        var step = try resume(optimizer)
+        var order = ExampleOrder(count: objective.trainCount, rng: rng.fork("order"))
+        let start = monotonicSeconds()
+        let startStep = step
+
+        while step < total {
+            optimizer.zeroGradients()
+            var lossSum = 0.0
+            for micro in 0..<spec.accumulation {
+                let first = (step * spec.accumulation + micro) * spec.microBatch
+                let indices = (first..<(first + spec.microBatch)).map { order.example(at: $0) }
+                let context = ForwardContext(training: true, rng: rng.fork("dropout").fork(step).fork(micro))
+                let loss = try objective.trainLoss(indices, context)
+                guard loss.scalar.isFinite else {
+                    throw StudyError(file: study, key: nil, problem: "the training loss became \(loss.scalar) at step \(step + 1); the last good state is \(workspace.relative(folder.state)) (try a lower train.learning_rate)")
+                }
+                lossSum += Double(loss.scalar)
+                loss.backward(seed: 1 / Float(spec.accumulation))
+            }
+            clipGradientNorm(optimizer.parameters, maxNorm: spec.maxGradNorm)
+            let rate = schedule.rate(atStep: step)
+            optimizer.step(learningRate: rate)
+            step += 1
+
+            let trainLoss = lossSum / Double(spec.accumulation)
+            let epoch = Double(step * samplesPerStep) / Double(objective.trainCount)
+            var evalLoss: Double?
+            if step % spec.checkpointEvery == 0 || step == total {
+                evalLoss = try heldOutLoss()
+                try saveCheckpoint(step: step, evalLoss: evalLoss)
+            }
+            try store.append([CurvePoint(runId: runId, step: step, epoch: epoch, trainLoss: trainLoss,
+                                         learningRate: Double(rate), evalLoss: evalLoss)])
+            if step % stateEvery == 0 || evalLoss != nil { try saveState(optimizer, step: step) }
+            let throughput = Double((step - startStep) * samplesPerStep) / max(monotonicSeconds() - start, 1e-9)
+            try progress(TrainingProgress(study: study, step: step, totalSteps: total, trainLoss: trainLoss,
+                                      samplesPerSecond: throughput, evalLoss: evalLoss))
+        }
+        return try selectBest(total: total)
+    }
+
+    /// The mean held-out loss (over tokens, or pairs), on at most `eval_samples` examples.
+    func heldOutLoss() throws -> Double {
+        let count = spec.evalSamples > 0 ? min(spec.evalSamples, objective.heldOutCount) : objective.heldOutCount
+        guard count > 0 else { return .nan }
+        var total = 0.0, items = 0
+        let batch = max(spec.microBatch, 8)
+        try Autodiff.withoutGradients {
+            for start in stride(from: 0, to: count, by: batch) {
+                let (sum, n) = try objective.heldOutLoss(Array(start..<min(start + batch, count)))
+                total += sum
+                items += n
+            }
+        }
+        return total / Double(max(items, 1))
+    }
+
+    // MARK: Checkpoints and resume
+
+    /// Saves the trainable tensors at a checkpoint and records it with its held-out loss.
+    func saveCheckpoint(step: Int, evalLoss: Double?) throws {
+        let url = folder.checkpoint(step: step)
+        try SafeTensors.write(Dictionary(uniqueKeysWithValues: objective.trainable.map { ($0.name!, $0) }), to: url)
+        try store.record(CheckpointRecord(runId: runId, step: step, path: workspace.relative(url), sha256: try sha256(of: url),
+                                          evalLoss: evalLoss, best: false))
+    }
+
+    /// Writes what resuming needs: the trainable tensors, the optimizer's moments and its step.
+    func saveState(_ optimizer: AdamW, step: Int) throws {
+        var tensors = Dictionary(uniqueKeysWithValues: objective.trainable.map { ($0.name!, $0) })
+        for (name, tensor) in optimizer.stateTensors() { tensors["optimizer.\(name)"] = tensor }
+        try SafeTensors.write(tensors, metadata: ["step": "\(step)"], to: folder.state)
+    }
+
+    /// Restores the resume state when there is one; returns the step to continue from.
+    func resume(_ optimizer: AdamW) throws -> Int {
+        guard FileManager.default.fileExists(atPath: folder.state.path) else { return 0 }
+        let file = try SafeTensors.read(folder.state)
+        guard let step = file.metadata["step"].flatMap(Int.init) else {
+            throw StudyError(file: folder.state.path, key: nil, problem: "has no step in its metadata; delete it to start this run again")
+        }
+        for tensor in objective.trainable { tensor.copyValues(from: try file.tensor(tensor.name!)) }
+        var state: [String: Tensor] = [:]
+        for name in file.names where name.hasPrefix("optimizer.") { state[String(name.dropFirst(10))] = try file.tensor(name) }
+        try optimizer.loadState(state)
+        // Curve points and checkpoints after the state were made by the interrupted process; they are made again.
+        try store.truncateCurve(runId: runId, after: step)
+        return step
+    }
+
+    /// Loads the kept checkpoint (lowest held-out loss, or the last) into the trainable tensors.
+    func selectBest(total: Int) throws -> TrainingOutcome {
+        let checkpoints = try store.checkpoints(runId: runId).filter { $0.step <= total }
+        guard let last = checkpoints.last else { return TrainingOutcome(steps: total, bestStep: total, bestEvalLoss: nil) }
+        var best = last
+        if spec.selectBest == "eval_loss" {
+            best = checkpoints.filter { $0.evalLoss?.isFinite == true }.min { $0.evalLoss! < $1.evalLoss! } ?? last
+        }
+        let url = workspace.absolute(best.path)
+        guard try sha256(of: url) == best.sha256 else {
+            throw StudyError(file: url.path, key: nil, problem: "does not match its recorded sha256: the checkpoint was damaged; run again with --force")
+        }
+        let file = try SafeTensors.read(url)
+        for tensor in objective.trainable { tensor.copyValues(from: try file.tensor(tensor.name!)) }
+        try store.markBest(runId: runId, step: best.step)
+        return TrainingOutcome(steps: total, bestStep: best.step, bestEvalLoss: best.evalLoss)
+    }
+}
+
+/// The order examples are visited in: a fresh seeded shuffle each epoch.
+struct ExampleOrder {
+    let count: Int
+    let rng: SeededGenerator
+    private var epoch = -1
+    private var permutation: [Int] = []
+
+    init(count: Int, rng: SeededGenerator) {
+        self.count = count
+        self.rng = rng
+    }
+
+    /// The example at position `position` of the endless stream of epochs.
+    mutating func example(at position: Int) -> Int {
+        let wanted = position / count
+        if wanted != epoch {
+            var generator = rng.fork(wanted)
+            permutation = Array(0..<count)
+            // Fisher-Yates with our own generator: the same on every platform.
+            for i in stride(from: count - 1, to: 0, by: -1) {
+                permutation.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+            }
+            epoch = wanted
+        }
+        return permutation[position % count]
+    }
+}
+
+/// The sha256 of a file, in hex.
+func sha256(of url: URL) throws -> String {
+    sha256Hex(try Data(contentsOf: url, options: .mappedIfSafe))
+}

@@ -1,0 +1,51 @@
+import Crypto
+import Foundation
+
+/// Where a workspace keeps things: the store, data caches, and one folder per run.
+public struct Workspace: Sendable {
+    public let root: URL
+
+    public init(_ root: URL) { self.root = root }
+
+    /// `runs/<study>-<hash prefix>/`: checkpoints, resume state, the final model, outputs.
+    public func runFolder(study: String, hash: String) -> URL {
+        root.appendingPathComponent("runs").appendingPathComponent("\(study)-\(hash.prefix(12))")
+    }
+
+    /// `data/<recipe hash prefix>/`: the tokenizer trained for a data recipe.
+    public func dataFolder(recipeHash: String) -> URL {
+        root.appendingPathComponent("data").appendingPathComponent(String(recipeHash.prefix(12)))
+    }
+
+    /// A path relative to the workspace, as the store records it.
+    public func relative(_ url: URL) -> String {
+        let base = root.standardizedFileURL.path
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+    }
+
+    public func absolute(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+}
+
+/// The files of one run's folder.
+struct RunFolder {
+    let url: URL
+
+    var state: URL { url.appendingPathComponent("state.safetensors") }
+    var checkpoints: URL { url.appendingPathComponent("checkpoints") }
+    func checkpoint(step: Int) -> URL { checkpoints.appendingPathComponent(String(format: "step-%06d.safetensors", step)) }
+    /// The trained model in the Hugging Face layout (config.json, model.safetensors; adapter/ for LoRA).
+    var model: URL { url.appendingPathComponent("model") }
+    var outputs: URL { url.appendingPathComponent("outputs") }
+
+    func create() throws {
+        for folder in [url, checkpoints, outputs] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+    }
+}
+
+/// SHA-256 of bytes, in lowercase hex.
+func sha256Hex(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,138 @@
+import Foundation
+@testable import Study
+import Testing
+
+/// Study files written into a temporary folder for one test.
+struct StudyFolder {
+    let url: URL
+
+    init(_ files: [String: String]) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("studies-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("profiles"), withIntermediateDirectories: true)
+        for (name, text) in files { try Data(text.utf8).write(to: url.appendingPathComponent(name)) }
+    }
+
+    func load(profile: String? = nil) throws -> StudyCatalog { try StudyCatalog.load(directory: url, profile: profile) }
+
+    /// The one-line problems loading reports, with the folder's path shortened to "studies/".
+    func problems(profile: String? = nil) -> [String] {
+        do {
+            _ = try load(profile: profile)
+            return []
+        } catch let error as StudyErrors {
+            return error.errors.map { $0.description.replacingOccurrences(of: url.path + "/", with: "studies/") }
+        } catch {
+            return ["\(error)".replacingOccurrences(of: url.path + "/", with: "studies/")]
+        }
+    }
+}
+
+let defaults = """
+    abstract = true
+    [model.text_config]
+    hidden_size = 32
+    num_attention_heads = 2
+    [data]
+    vocabulary_size = 300
+    """
+
+@Suite struct CatalogTests {
+    @Test func extendsAndProfilesMergeIntoOneResolvedStudy() throws {
+        let folder = try StudyFolder([
+            "defaults.toml": defaults,
+            "base.toml": "extends = \"defaults.toml\"\nkind = \"instruct\"\n[train]\nepochs = 2\nlearning_rate = 3e-4\n",
+            "exp.toml": "extends = \"base.toml\"\ninit = \"base\"\n[train]\nepochs = 5\n[lora]\nr = 4\nalpha = 8\n",
+            "profiles/quick.toml": "[train]\nmax_steps = 3\n[studies.exp]\ntrain = { learning_rate = 1e-3 }\n",
+        ])
+        let catalog = try folder.load()
+        #expect(catalog.studies.map(\.name) == ["base", "exp"], "dependency order; defaults.toml is abstract")
+        let exp = try catalog.study(named: "ex")
+        #expect(exp.spec.train.epochs == 5 && exp.spec.train.learningRate == 3e-4 && exp.spec.kind == .instruct)
+        #expect(exp.spec.model.textConfig.hiddenSize == 32 && exp.spec.model.textConfig.vocabSize == 300)
+        #expect(exp.spec.lora.config?.scaling == 2)
+        #expect(exp.dependencies == ["base"])
+        let quick = try folder.load(profile: "quick")
+        #expect(try quick.study(named: "exp").spec.train.maxSteps == 3)
+        #expect(try quick.study(named: "exp").spec.train.learningRate == 1e-3)
+        #expect(try quick.study(named: "base").spec.train.learningRate == 3e-4)
+        #expect(try quick.study(named: "exp").hash != exp.hash)
+    }
+
+    @Test func hashIgnoresKeyOrderCommentsAndWhitespaceButNotValues() throws {
+        let a = try StudyFolder(["defaults.toml": defaults, "s.toml": "extends = \"defaults.toml\"\n[train]\nepochs = 2\nseed = 7\n"])
+        let b = try StudyFolder(["defaults.toml": defaults,
+                                 "s.toml": "# a comment\nextends   =   \"defaults.toml\"\n\n[train]\nseed = 7   # why\nepochs = 2.0\n"])
+        let c = try StudyFolder(["defaults.toml": defaults, "s.toml": "extends = \"defaults.toml\"\n[train]\nepochs = 2\nseed = 8\n"])
+        let hash = try a.load().study(named: "s").hash
+        #expect(try b.load().study(named: "s").hash == hash)
+        #expect(try c.load().study(named: "s").hash != hash)
+    }
+
+    @Test func changingAStudyMakesItsDependantsHashChangeToo() throws {
+        let files = ["defaults.toml": defaults, "base.toml": "extends = \"defaults.toml\"\n", "exp.toml": "extends = \"defaults.toml\"\ninit = \"base\"\n",
+                     "other.toml": "extends = \"defaults.toml\"\n"]
+        let before = try StudyFolder(files).load()
+        var edited = files
+        edited["base.toml"] = "extends = \"defaults.toml\"\n[train]\nseed = 3\n"
+        let after = try StudyFolder(edited).load()
+        for name in ["base", "exp"] { #expect(try before.study(named: name).hash != after.study(named: name).hash, "\(name)") }
+        #expect(try before.study(named: "other").hash == after.study(named: "other").hash)
+    }
+
+    @Test(arguments: [
+        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, checkpoint_every, count_padding_in_loss, epochs, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, schedule, seed, select_best, trainable, warmup_ratio, weight_decay)"),
+        ("[train]\nepochs = \"three\"\n", "studies/s.toml: train.epochs: expected a number, got a string"),
+        ("[model.text_config]\nnum_attention_heads = 3\n", "studies/s.toml: model.text_config.num_attention_heads: 3 does not divide text_config.hidden_size = 32"),
+        ("[lora]\nr = 64\nalpha = 8\n", "studies/s.toml: lora.r: 64 is larger than the layers it adapts (32 wide)"),
+        ("init = \"nowhere\"\n", "studies/s.toml: init: names study 'nowhere', which does not exist (studies: s)"),
+        ("[train]\nschedule = \"cosin\"\n", "studies/s.toml: train.schedule: Cannot initialize Decay from invalid String value cosin"),
+        ("[train]\ntrainable = \"everything\"\n", "studies/s.toml: train.trainable: 'everything' is not all, adapters, paper:N, or a +-joined list of vision, qformer, language"),
+        ("[data]\nshapes = [\"circle\"]\n", "studies/s.toml: data.shapes: needs at least two shapes, so that shape questions can be answered no"),
+        ("[model.text_config]\nvocab_size = 10\n", "studies/s.toml: model.text_config.vocab_size: unknown key (it follows [data]: vocabulary_size and image_size)"),
+    ])
+    func eachProblemIsOneLineNamingFileAndKey(study: String, expected: String) throws {
+        let folder = try StudyFolder(["defaults.toml": defaults, "s.toml": "extends = \"defaults.toml\"\n" + study])
+        #expect(folder.problems() == [expected])
+    }
+
+    @Test func brokenExtendsAreReported() throws {
+        let missing = try StudyFolder(["s.toml": "extends = \"nothere.toml\"\n"])
+        #expect(missing.problems() == ["studies/s.toml: extends: nothere.toml does not exist"])
+        let cycle = try StudyFolder(["a.toml": "extends = \"b.toml\"\n", "b.toml": "extends = \"a.toml\"\n"])
+        #expect(cycle.problems().first == "studies/a.toml: extends: extends itself through a.toml -> b.toml -> a.toml")
+        let startsCycle = try StudyFolder(["defaults.toml": defaults, "a.toml": "extends = \"defaults.toml\"\ninit = \"b\"\n",
+                                           "b.toml": "extends = \"defaults.toml\"\ninit = \"a\"\n"])
+        #expect(startsCycle.problems().first?.contains("studies start from each other in a cycle: a -> b -> a") == true)
+        let syntax = try StudyFolder(["s.toml": "[train\n"])
+        #expect(syntax.problems().first?.hasPrefix("studies/s.toml: line 1:") == true)
+    }
+
+    @Test func namesResolveExactlyOrByUniquePrefix() throws {
+        let folder = try StudyFolder(["defaults.toml": defaults, "exp01-a.toml": "extends = \"defaults.toml\"\n",
+                                      "exp02-b.toml": "extends = \"defaults.toml\"\n"])
+        let catalog = try folder.load()
+        #expect(try catalog.study(named: "exp01").name == "exp01-a")
+        #expect(throws: StudyError.self) { try catalog.study(named: "exp0") }
+        #expect(throws: StudyError.self) { try catalog.study(named: "exp03") }
+    }
+
+    @Test func theProjectsOwnStudiesResolveInBothProfiles() throws {
+        let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("studies")
+        for profile in [nil, "quick"] {
+            let catalog = try StudyCatalog.load(directory: studies, profile: profile)
+            #expect(catalog.studies.filter { $0.spec.kind == .finetune }.count == 10)
+            #expect(catalog.studies.last?.name.hasPrefix("exp") == true)
+        }
+        // The paper's sizes keep their order in parameters: small < medium < default < large < extra-large.
+        let full = try StudyCatalog.load(directory: studies)
+        func parameters(_ name: String) throws -> Int {
+            let config = try full.study(named: name).spec.model
+            let v = config.visionConfig, q = config.qformerConfig
+            return v.numHiddenLayers * v.hiddenSize * (4 * v.hiddenSize + 2 * v.intermediateSize)
+                + q.numHiddenLayers * q.hiddenSize * (8 * q.hiddenSize + 4 * q.intermediateSize)
+        }
+        let ordered = try ["exp02", "exp01", "exp09", "exp05", "exp07"].map(parameters)
+        #expect(ordered == ordered.sorted() && Set(ordered).count == 5)
+    }
+}
