@@ -25,6 +25,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="an InstructBLIP config.json (repro writes the scale model's)")
     p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--accumulation", type=int, default=16, help="micro-batches per optimizer step (the Trainer's loop)")
     p.add_argument("--prompt", type=int, default=24)
     p.add_argument("--response", type=int, default=40)
     p.add_argument("--instruction", type=int, default=24)
@@ -63,8 +64,9 @@ def main():
                  qformer_attention_mask=torch.ones(b, args.instruction, dtype=torch.long), labels=labels)
 
     def step():
-        loss = model(**batch).loss
-        loss.backward()
+        # Gradient accumulation as the Trainer does it: each micro-batch's loss / accumulation.
+        for _ in range(args.accumulation):
+            (model(**batch).loss / args.accumulation).backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         optimizer.zero_grad()
@@ -79,7 +81,7 @@ def main():
             break
     elapsed = time.perf_counter() - start
     print(json.dumps({
-        "samples_per_second": steps * b / elapsed,
+        "samples_per_second": steps * b * args.accumulation / elapsed,
         "step_ms": elapsed / steps * 1e3,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),

@@ -157,7 +157,10 @@ public final class InstructBlip {
 
     /// Logits `[B, T, V]` and, when labels are given, the token cross-entropy of the shifted labels:
     /// their mean as `transformers`' causal LM loss, or their sum (for averaging over many batches).
-    public func forward(_ inputs: ModelInputs, _ context: ForwardContext, reduction: Reduction = .mean) throws -> (logits: Tensor, loss: Tensor?) {
+    /// `targetWeights` (one per position, aligned with the shifted targets) makes the loss their
+    /// weighted sum instead, as `crossEntropy(weights:)`.
+    public func forward(_ inputs: ModelInputs, _ context: ForwardContext, reduction: Reduction = .mean,
+                        targetWeights: [Float]? = nil) throws -> (logits: Tensor, loss: Tensor?) {
         try inputs.check(config)
         let (b, t) = (inputs.batchSize, inputs.length)
         let features = imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
@@ -167,24 +170,41 @@ public final class InstructBlip {
         let logits = languageModel.lmHead(hidden, context)
         guard let labels = inputs.labels else { return (logits, nil) }
         return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b),
-                                     reduction: reduction))
+                                     weights: targetWeights, reduction: reduction))
     }
 
     /// The language model alone on text (the language pretraining stage): logits `[B, T, V]` and
     /// the shifted-label loss when labels are given.
     public func languageModelForward(inputIds: [Int32], attentionMask: [Int32], labels: [Int32]?, batch b: Int,
-                                     _ context: ForwardContext, reduction: Reduction = .mean) -> (logits: Tensor, loss: Tensor?) {
+                                     _ context: ForwardContext, reduction: Reduction = .mean,
+                                     targetWeights: [Float]? = nil) -> (logits: Tensor, loss: Tensor?) {
         let t = inputIds.count / max(b, 1)
         let embedded = embedding(languageModel.embedTokens, ids: inputIds, shape: [b, t])
         let hidden = languageModel(embedded, keyMask: attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
         let logits = languageModel.lmHead(hidden, context)
         guard let labels else { return (logits, nil) }
         return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b),
-                                     reduction: reduction))
+                                     weights: targetWeights, reduction: reduction))
+    }
+
+    /// Loss weights that turn one batch of several micro-batches into the mean of their mean
+    /// losses: each counted target of micro-batch m weighs 1 / (micro-batches x its counted targets).
+    /// - targets: the shifted targets, row by row; rows: the number of rows of each micro-batch.
+    public static func microBatchWeights(_ targets: [Int32], rows: [Int]) -> [Float] {
+        let length = targets.count / max(rows.reduce(0, +), 1)
+        var weights = [Float](repeating: 0, count: targets.count)
+        var start = 0
+        for count in rows {
+            let range = (start * length)..<((start + count) * length)
+            let counted = targets[range].reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+            for i in range where targets[i] != ignoreIndex { weights[i] = 1 / Float(rows.count * max(counted, 1)) }
+            start += count
+        }
+        return weights
     }
 
     /// The target of each position: the next position's label, -100 at the end of each row.
-    func shiftedTargets(_ labels: [Int32], batch b: Int) -> [Int32] {
+    public func shiftedTargets(_ labels: [Int32], batch b: Int) -> [Int32] {
         let t = labels.count / max(b, 1)
         var targets = [Int32](repeating: ignoreIndex, count: labels.count)
         for bi in 0..<b {

@@ -21,8 +21,11 @@ final class VisionLanguageObjective: Objective {
     var heldOutCount: Int { heldOut.count }
     var trainable: [Tensor] { model.parameters.trainable }
 
-    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
-        try model.forward(encoder.batch(indices.map { train[$0] }, data: data), context).loss!
+    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
+        let inputs = try encoder.batch(microBatches.joined().map { train[$0] }, data: data)
+        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
+                                                      rows: microBatches.map(\.count))
+        return try model.forward(inputs, context, targetWeights: weights).loss!
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
@@ -56,8 +59,12 @@ final class LanguageObjective: Objective {
         return (loss, PromptEncoder.countedTokens(labels))
     }
 
-    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
-        loss(indices.map { train[$0] }, context, reduction: .mean).0
+    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
+        let (ids, mask, labels, _) = encoder.sequences(microBatches.joined().map { train[$0] }, image: false)
+        let b = microBatches.joined().count
+        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: b), rows: microBatches.map(\.count))
+        return model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: b, context,
+                                          targetWeights: weights).loss!
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
@@ -116,8 +123,9 @@ final class VisionObjective: Objective {
         return zip(logits, targets).map { crossEntropy($0, targets: $1) }.reduce(Tensor(shape: [], values: [0])) { $0 + $1 }
     }
 
-    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
-        loss(indices.map { train[$0] }, context)
+    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
+        // Every micro-batch has the same number of cells and slots, so one batch gives the same mean.
+        loss(microBatches.joined().map { train[$0] }, context)
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
@@ -151,9 +159,13 @@ final class ClipObjective: Objective {
         return (model.imageEmbeddings(pixels, context), model.textEmbeddings(ids: ids, mask: mask, batch: examples.count, context))
     }
 
-    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor {
-        let (images, texts) = try embeddings(indices.map { train[$0] }, context)
-        return model.contrastiveLoss(images: images, texts: texts)
+    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
+        // Each micro-batch is its own contrastive problem (its negatives are its own pairs).
+        let losses = try microBatches.map { indices in
+            let (images, texts) = try embeddings(indices.map { train[$0] }, context)
+            return model.contrastiveLoss(images: images, texts: texts)
+        }
+        return scale(losses.dropFirst().reduce(losses[0], +), 1 / Float(losses.count))
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {

@@ -9,8 +9,10 @@ protocol Objective: AnyObject {
     var heldOutCount: Int { get }
     /// The tensors the optimizer updates and the checkpoints hold, each with a unique name.
     var trainable: [Tensor] { get }
-    /// The mean loss over examples `indices` of the training set, recorded for backward.
-    func trainLoss(_ indices: [Int], _ context: ForwardContext) throws -> Tensor
+    /// The loss of one optimizer step, recorded for backward: the mean over the micro-batches
+    /// (lists of training-set indices) of each micro-batch's mean loss, which is what gradient
+    /// accumulation computes. An objective may run the micro-batches as one batch.
+    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor
     /// The summed loss over held-out examples `indices`, and what it is a sum over (tokens, pairs).
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int)
 }
@@ -74,24 +76,21 @@ struct Trainer {
 
         while step < total {
             optimizer.zeroGradients()
-            var lossSum = 0.0
-            for micro in 0..<spec.accumulation {
+            let microBatches = (0..<spec.accumulation).map { micro in
                 let first = (step * spec.accumulation + micro) * spec.microBatch
-                let indices = (first..<(first + spec.microBatch)).map { order.example(at: $0) }
-                let context = ForwardContext(training: true, rng: rng.fork("dropout").fork(step).fork(micro))
-                let loss = try objective.trainLoss(indices, context)
-                guard loss.scalar.isFinite else {
-                    throw StudyError(file: study, key: nil, problem: "the training loss became \(loss.scalar) at step \(step + 1); the last good state is \(workspace.relative(folder.state)) (try a lower train.learning_rate)")
-                }
-                lossSum += Double(loss.scalar)
-                loss.backward(seed: 1 / Float(spec.accumulation))
+                return (first..<(first + spec.microBatch)).map { order.example(at: $0) }
             }
+            let loss = try objective.trainLoss(microBatches, ForwardContext(training: true, rng: rng.fork("dropout").fork(step)))
+            guard loss.scalar.isFinite else {
+                throw StudyError(file: study, key: nil, problem: "the training loss became \(loss.scalar) at step \(step + 1); the last good state is \(workspace.relative(folder.state)) (try a lower train.learning_rate)")
+            }
+            loss.backward()
             clipGradientNorm(optimizer.parameters, maxNorm: spec.maxGradNorm)
             let rate = schedule.rate(atStep: step)
             optimizer.step(learningRate: rate)
             step += 1
 
-            let trainLoss = lossSum / Double(spec.accumulation)
+            let trainLoss = Double(loss.scalar)
             let epoch = Double(step * samplesPerStep) / Double(objective.trainCount)
             var evalLoss: Double?
             if step % spec.checkpointEvery == 0 || step == total {

@@ -9,7 +9,8 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Times full training steps (forward, backward, clipping, AdamW) of the default scale model.",
         discussion: """
-            The paper's setting: micro-batch 2, LoRA (r 32, alpha 64) on the language model's attention
+            The paper's setting: micro-batch 2 with 16 accumulation steps (one optimizer step per 32
+            samples), LoRA (r 32, alpha 64) on the language model's attention
             projections, the vision encoder, the Q-Former and the last 4 language-model layers trained.
             Each sample: a 64x64 image, a 24-token instruction, and a language-model sequence of the
             query tokens, a 24-token prompt and a 40-token response (the loss is on the response).
@@ -17,6 +18,7 @@ struct BenchTrain: ParsableCommand {
             """)
 
     @Option(help: "Micro-batch size.") var batch = 2
+    @Option(help: "Micro-batches per optimizer step (repro runs them as one weighted batch; transformers loops).") var accumulation = 16
     @Option(help: "Prompt tokens per sample.") var prompt = 24
     @Option(help: "Response tokens per sample.") var response = 40
     @Option(help: "Q-Former instruction tokens per sample.") var instruction = 24
@@ -37,9 +39,11 @@ struct BenchTrain: ParsableCommand {
         let optimizer = AdamW(parameters: model.parameters.trainable)
         let inputs = syntheticBatch(config)
         let context = ForwardContext(training: true, rng: SeededGenerator(seed: 2))
+        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
+                                                     rows: [Int](repeating: batch, count: accumulation))
 
         func step() throws {
-            let (_, loss) = try model.forward(inputs, context)
+            let (_, loss) = try model.forward(inputs, context, targetWeights: weights)
             loss!.backward()
             clipGradientNorm(optimizer.parameters, maxNorm: 1)
             optimizer.step(learningRate: 1e-4)
@@ -59,7 +63,7 @@ struct BenchTrain: ParsableCommand {
         let report = profiler.report
         let peak = SgemmBenchmark.gflops(size: 1024, seconds: 1)
         let ours = Measurement(
-            samplesPerSecond: Double(steps * batch) / elapsed, stepMilliseconds: elapsed / Double(steps) * 1e3,
+            samplesPerSecond: Double(steps * batch * accumulation) / elapsed, stepMilliseconds: elapsed / Double(steps) * 1e3,
             gemmGflops: report.gemmFlops / elapsed / 1e9, peakGflops: peak, residentMegabytes: peakResidentMegabytes())
         let theirs = reference ? try runReference(config) : nil
 
@@ -74,7 +78,7 @@ struct BenchTrain: ParsableCommand {
             return
         }
         print("model    \(counts.total) parameters, \(counts.trainable) trainable (LoRA r \(loraRank), last \(lastLayers) LM layers, vision, Q-Former)")
-        print("batch    \(batch) x (64x64 image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens)")
+        print("batch    \(accumulation) x \(batch) x (64x64 image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens) per step")
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads; sgemm peak here \(String(format: "%.1f", peak)) GFLOP/s (n = 1024)")
         print("")
         print("                  samples/s   ms/step   GFLOP/s (share of peak)   peak RSS MB")
@@ -91,22 +95,23 @@ struct BenchTrain: ParsableCommand {
         }
     }
 
-    /// A fixed batch of random pixels and tokens of the configured lengths.
+    /// A fixed batch (all micro-batches of one step) of random pixels and tokens of the configured lengths.
     func syntheticBatch(_ config: InstructBlipConfig) -> ModelInputs {
         var rng = SeededGenerator(seed: 3)
         let q = config.numQueryTokens, v = config.textConfig.vocabSize, length = q + prompt + response
         var ids: [Int32] = [], labels: [Int32] = []
-        for _ in 0..<batch {
+        let rows = batch * accumulation
+        for _ in 0..<rows {
             let text = (0..<(prompt + response)).map { _ in Int32(4 + Int(rng.next() % UInt64(v - 4))) }
             ids += [Int32](repeating: Int32(config.imageTokenIndex), count: q) + text
             labels += [Int32](repeating: ignoreIndex, count: q + prompt) + text.suffix(response)
         }
         let size = config.visionConfig.imageSize
         return ModelInputs(
-            pixelValues: Tensor.randomNormal([batch, 3, size, size], std: 1, using: &rng), inputIds: ids,
-            attentionMask: [Int32](repeating: 1, count: batch * length),
-            qformerInputIds: (0..<(batch * instruction)).map { _ in Int32(1 + Int(rng.next() % UInt64(config.qformerConfig.vocabSize - 1))) },
-            qformerAttentionMask: [Int32](repeating: 1, count: batch * instruction), labels: labels)
+            pixelValues: Tensor.randomNormal([rows, 3, size, size], std: 1, using: &rng), inputIds: ids,
+            attentionMask: [Int32](repeating: 1, count: rows * length),
+            qformerInputIds: (0..<(rows * instruction)).map { _ in Int32(1 + Int(rng.next() % UInt64(config.qformerConfig.vocabSize - 1))) },
+            qformerAttentionMask: [Int32](repeating: 1, count: rows * instruction), labels: labels)
     }
 
     /// Runs tools/bench_hf.py on the same configuration and returns its JSON.
@@ -121,7 +126,7 @@ struct BenchTrain: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, scriptPath, "--config", folder.appendingPathComponent("config.json").path,
-                             "--batch", "\(batch)", "--prompt", "\(prompt)", "--response", "\(response)",
+                             "--batch", "\(batch)", "--accumulation", "\(accumulation)", "--prompt", "\(prompt)", "--response", "\(response)",
                              "--instruction", "\(instruction)", "--lora-rank", "\(loraRank)", "--lora-alpha", "\(loraAlpha)",
                              "--last-layers", "\(lastLayers)", "--seconds", "\(seconds)"]
         var environment = ProcessInfo.processInfo.environment

@@ -119,6 +119,7 @@ import Testing
         let targets: [Int32] = [3, ignoreIndex, 0, 6, ignoreIndex]
         checkGradients([logits]) { crossEntropy(logits, targets: targets) }
         checkGradients([logits]) { crossEntropy(logits, targets: targets, reduction: .sum) }
+        checkGradients([logits]) { crossEntropy(logits, targets: targets, weights: [0.5, 9, 0.25, 2, 9]) }
     }
 
     @Test func reductions() {

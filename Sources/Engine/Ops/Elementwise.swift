@@ -79,6 +79,7 @@ public func * (a: Tensor, b: Tensor) -> Tensor { multiply(a, b) }
 
 private func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
     Op.run(kind == .multiply ? "multiply" : kind == .add ? "add" : "subtract") { op in
+        if a.shape == b.shape { return sameShape(kind, a, b, op) }
         let bc = Broadcast(a.shape, b.shape, op: "\(kind)")
         let out = Tensor(uninitialized: bc.shape)
         let (x, y, z) = (a.data, b.data, out.data)
@@ -117,16 +118,52 @@ private func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
     }
 }
 
+/// The common case of equal shapes: plain loops the compiler vectorises, split across cores.
+private func sameShape(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor, _ op: Op) -> Tensor {
+    let out = Tensor(uninitialized: a.shape)
+    let (x, y, z) = (a.data, b.data, out.data)
+    Parallel.forEach(a.count) { r in
+        switch kind {
+        case .add: for i in r { z[i] = x[i] + y[i] }
+        case .subtract: for i in r { z[i] = x[i] - y[i] }
+        case .multiply: for i in r { z[i] = x[i] * y[i] }
+        }
+    }
+    op.record(out, inputs: [a, b]) { dz in
+        if a.requiresGrad {
+            let dx = a.grad
+            Parallel.forEach(a.count) { r in
+                switch kind {
+                case .add, .subtract: for i in r { dx[i] += dz[i] }
+                case .multiply: for i in r { dx[i] += dz[i] * y[i] }
+                }
+            }
+        }
+        if b.requiresGrad {
+            let dy = b.grad
+            Parallel.forEach(a.count) { r in
+                switch kind {
+                case .add: for i in r { dy[i] += dz[i] }
+                case .subtract: for i in r { dy[i] -= dz[i] }
+                case .multiply: for i in r { dy[i] += dz[i] * x[i] }
+                }
+            }
+        }
+    }
+    return out
+}
+
 // MARK: - Scale
 
 /// x * factor.
 public func scale(_ x: Tensor, _ factor: Float) -> Tensor {
     Op.run("scale") { op in
         let y = Tensor(uninitialized: x.shape)
-        for i in 0..<x.count { y.data[i] = x.data[i] * factor }
+        let (xp, yp) = (x.data, y.data)
+        Parallel.forEach(x.count) { r in for i in r { yp[i] = xp[i] * factor } }
         op.record(y, inputs: [x]) { dy in
             let dx = x.grad
-            for i in 0..<x.count { dx[i] += dy[i] * factor }
+            Parallel.forEach(x.count) { r in for i in r { dx[i] += dy[i] * factor } }
         }
         return y
     }
@@ -224,8 +261,12 @@ enum ActivationKernel {
 public func activation(_ x: Tensor, _ kind: Activation) -> Tensor {
     Op.run("activation") { op in
         let y = Tensor(uninitialized: x.shape)
-        ActivationKernel.forward(kind, y.data, x.data, x.count)
-        op.record(y, inputs: [x]) { dy in ActivationKernel.backward(kind, x.grad, x.data, dy, x.count) }
+        let (yp, xp) = (y.data, x.data)
+        Parallel.forEach(x.count) { r in ActivationKernel.forward(kind, yp + r.lowerBound, xp + r.lowerBound, r.count) }
+        op.record(y, inputs: [x]) { dy in
+            let dx = x.grad
+            Parallel.forEach(x.count) { r in ActivationKernel.backward(kind, dx + r.lowerBound, xp + r.lowerBound, dy + r.lowerBound, r.count) }
+        }
         return y
     }
 }
@@ -242,15 +283,17 @@ public func swiglu(gate: Tensor, up: Tensor) -> Tensor {
         precondition(gate.shape == up.shape, "swiglu of gate \(gate.shape) and up \(up.shape): shapes differ")
         let y = Tensor(uninitialized: gate.shape)
         let (g, u, o) = (gate.data, up.data, y.data)
-        for i in 0..<y.count { o[i] = g[i] / (1 + expf(-g[i])) * u[i] }
+        Parallel.forEach(y.count) { r in for i in r { o[i] = g[i] / (1 + expf(-g[i])) * u[i] } }
         op.record(y, inputs: [gate, up]) { dy in
             let dg = gate.requiresGrad ? gate.grad : nil
             let du = up.requiresGrad ? up.grad : nil
-            for i in 0..<y.count {
-                let s = 1 / (1 + expf(-g[i]))
-                let silu = g[i] * s
-                dg?[i] += dy[i] * u[i] * s * (1 + g[i] * (1 - s))
-                du?[i] += dy[i] * silu
+            Parallel.forEach(y.count) { r in
+                for i in r {
+                    let s = 1 / (1 + expf(-g[i]))
+                    let silu = g[i] * s
+                    dg?[i] += dy[i] * u[i] * s * (1 + g[i] * (1 - s))
+                    du?[i] += dy[i] * silu
+                }
             }
         }
         return y

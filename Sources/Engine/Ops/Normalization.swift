@@ -10,11 +10,13 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
         let rows = x.count / max(c, 1)
         let y = Tensor(uninitialized: x.shape)
         // mean, rstd: [rows], kept for backward
-        var mean = [Float](repeating: 0, count: rows)
-        var rstd = [Float](repeating: 0, count: rows)
+        let statistics = Storage(count: 2 * rows, zeroed: false)
+        let mean = statistics.pointer, rstd = statistics.pointer + rows
         let w = weight?.data, b = bias?.data
-        for r in 0..<rows {
-            let xr = x.data + r * c, yr = y.data + r * c
+        let (xp, yp) = (x.data, y.data)
+        let grain = max(1, 16_384 / max(c, 1))
+        Parallel.forEach(rows, grain: grain) { range in for r in range {
+            let xr = xp + r * c, yr = yp + r * c
             var sum: Float = 0
             for i in 0..<c { sum += xr[i] }
             let m = sum / Float(c)
@@ -24,37 +26,44 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
             for i in 0..<c { yr[i] = (xr[i] - m) * s * (w?[i] ?? 1) + (b?[i] ?? 0) }
             mean[r] = m
             rstd[r] = s
-        }
+        } }
         var inputs = [x]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         op.record(y, inputs: inputs) { dy in
+            withExtendedLifetime(statistics) {}
             let dx = x.requiresGrad ? x.grad : nil
             let dw = weight?.requiresGrad == true ? weight!.grad : nil
             let db = bias?.requiresGrad == true ? bias!.grad : nil
-            for r in 0..<rows {
-                let xr = x.data + r * c, dyr = dy + r * c
+            if dw != nil || db != nil {
+                // Weight gradients sum over rows: one thread, in row order.
+                for r in 0..<rows {
+                    let xr = xp + r * c, dyr = dy + r * c
+                    for i in 0..<c {
+                        dw?[i] += dyr[i] * (xr[i] - mean[r]) * rstd[r]
+                        db?[i] += dyr[i]
+                    }
+                }
+            }
+            guard let dx else { return }
+            Parallel.forEach(rows, grain: grain) { range in for r in range {
+                let xr = xp + r * c, dyr = dy + r * c, dxr = dx + r * c
                 let (m, s) = (mean[r], rstd[r])
                 // dnorm = dy * w; dx = (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat)) * rstd
                 var dnormMean: Float = 0, dnormXhatMean: Float = 0
                 for i in 0..<c {
-                    let xhat = (xr[i] - m) * s
                     let dnorm = dyr[i] * (w?[i] ?? 1)
                     dnormMean += dnorm
-                    dnormXhatMean += dnorm * xhat
-                    dw?[i] += dyr[i] * xhat
-                    db?[i] += dyr[i]
+                    dnormXhatMean += dnorm * (xr[i] - m) * s
                 }
-                guard let dx else { continue }
                 dnormMean /= Float(c)
                 dnormXhatMean /= Float(c)
-                let dxr = dx + r * c
                 for i in 0..<c {
                     let xhat = (xr[i] - m) * s
                     let dnorm = dyr[i] * (w?[i] ?? 1)
                     dxr[i] += (dnorm - dnormMean - xhat * dnormXhatMean) * s
                 }
-            }
+            } }
         }
         return y
     }
@@ -68,33 +77,39 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
         let rows = x.count / max(c, 1)
         let y = Tensor(uninitialized: x.shape)
         // rstd: [rows], kept for backward
-        var rstd = [Float](repeating: 0, count: rows)
-        let w = weight.data
-        for r in 0..<rows {
-            let xr = x.data + r * c, yr = y.data + r * c
+        let statistics = Storage(count: rows, zeroed: false)
+        let rstd = statistics.pointer
+        let (w, xp, yp) = (weight.data, x.data, y.data)
+        let grain = max(1, 16_384 / max(c, 1))
+        Parallel.forEach(rows, grain: grain) { range in for r in range {
+            let xr = xp + r * c, yr = yp + r * c
             var sq: Float = 0
             for i in 0..<c { sq += xr[i] * xr[i] }
             let s = 1 / (sq / Float(c) + eps).squareRoot()
             for i in 0..<c { yr[i] = w[i] * (xr[i] * s) }
             rstd[r] = s
-        }
+        } }
         op.record(y, inputs: [x, weight]) { dy in
             let dx = x.requiresGrad ? x.grad : nil
+            withExtendedLifetime(statistics) {}
             let dw = weight.requiresGrad ? weight.grad : nil
-            for r in 0..<rows {
-                let xr = x.data + r * c, dyr = dy + r * c
+            if let dw {
+                for r in 0..<rows {
+                    let xr = xp + r * c, dyr = dy + r * c
+                    for i in 0..<c { dw[i] += dyr[i] * xr[i] * rstd[r] }
+                }
+            }
+            guard let dx else { return }
+            Parallel.forEach(rows, grain: grain) { range in for r in range {
+                let xr = xp + r * c, dyr = dy + r * c
                 let s = rstd[r]
                 // dx = s * (w dy) - x s³ mean((w dy) x)
                 var dot: Float = 0
-                for i in 0..<c {
-                    dot += w[i] * dyr[i] * xr[i]
-                    dw?[i] += dyr[i] * xr[i] * s
-                }
-                guard let dx else { continue }
+                for i in 0..<c { dot += w[i] * dyr[i] * xr[i] }
                 let k = s * s * s * dot / Float(c)
                 let dxr = dx + r * c
                 for i in 0..<c { dxr[i] += s * w[i] * dyr[i] - xr[i] * k }
-            }
+            } }
         }
         return y
     }

@@ -25,10 +25,12 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
             }
         }
         let y = Tensor(uninitialized: x.shape)
-        for row in 0..<(b * t) {
+        let (xp, yp) = (x.data, y.data)
+        let grain = max(1, 16_384 / (h * d))
+        Parallel.forEach(b * t, grain: grain) { rows in for row in rows {
             for head in 0..<h {
                 let base = (row * h + head) * d
-                let (xr, yr) = (x.data + base, y.data + base)
+                let (xr, yr) = (xp + base, yp + base)
                 for i in 0..<half {
                     let (c, s) = (cosines[row * half + i], sines[row * half + i])
                     let (first, second) = (xr[i], xr[i + half])
@@ -36,11 +38,11 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
                     yr[i + half] = second * c + first * s
                 }
             }
-        }
+        } }
         op.record(y, inputs: [x]) { dy in
             // The transpose of a rotation is the rotation by the opposite angle.
             let dx = x.grad
-            for row in 0..<(b * t) {
+            Parallel.forEach(b * t, grain: grain) { rows in for row in rows {
                 for head in 0..<h {
                     let base = (row * h + head) * d
                     let (dxr, dyr) = (dx + base, dy + base)
@@ -50,7 +52,7 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
                         dxr[i + half] += dyr[i + half] * c - dyr[i] * s
                     }
                 }
-            }
+            } }
         }
         return y
     }

@@ -1,0 +1,60 @@
+import Data
+import Engine
+import Foundation
+import Model
+@testable import Study
+import Testing
+
+/// Running several micro-batches as one weighted batch must equal gradient accumulation.
+@Suite struct AccumulationTests {
+    @Test func oneWeightedBatchEqualsTheMeanOfMicroBatchLosses() throws {
+        var config = InstructBlipConfig()
+        config.visionConfig.hiddenSize = 16
+        config.visionConfig.intermediateSize = 16
+        config.visionConfig.numHiddenLayers = 1
+        config.visionConfig.numAttentionHeads = 2
+        config.visionConfig.imageSize = 32
+        config.visionConfig.patchSize = 16
+        config.qformerConfig.hiddenSize = 16
+        config.qformerConfig.intermediateSize = 16
+        config.qformerConfig.numHiddenLayers = 1
+        config.qformerConfig.numAttentionHeads = 2
+        config.qformerConfig.encoderHiddenSize = 16
+        config.qformerConfig.vocabSize = 300
+        config.textConfig.hiddenSize = 16
+        config.textConfig.intermediateSize = 32
+        config.textConfig.numHiddenLayers = 1
+        config.textConfig.numAttentionHeads = 2
+        config.textConfig.vocabSize = 300
+        config.numQueryTokens = 2
+        var recipe = DataRecipe()
+        recipe.imageSize = 32
+        recipe.pretrainingScenes = 20
+        recipe.vocabularySize = 300
+        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("acc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let data = try DataBundle(recipe: recipe, workspace: Workspace(workspace))
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 2, countPadding: false)
+        let examples = data.pretraining.samples.prefix(6).map(\.example)
+        let model = InstructBlip(config: config, seed: 1)
+        let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: Array(examples), heldOut: [])
+        let groups = [[0, 1], [2, 3], [4, 5]]
+
+        let fused = try objective.trainLoss(groups, .evaluation())
+        fused.backward()
+        let fusedGradients = model.parameters.trainable.map(\.gradValues)
+        model.parameters.trainable.forEach { $0.zeroGrad() }
+
+        var separate = 0.0
+        for group in groups {
+            let loss = try model.forward(encoder.batch(group.map { examples[$0] }, data: data), .evaluation()).loss!
+            separate += Double(loss.scalar) / Double(groups.count)
+            loss.backward(seed: 1 / Float(groups.count))
+        }
+        #expect(abs(Double(fused.scalar) - separate) <= 1e-5 * separate)
+        for (a, b) in zip(fusedGradients, model.parameters.trainable.map(\.gradValues)) {
+            let scale = max(b.map(abs).max() ?? 0, 1e-6)
+            #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+        }
+    }
+}
