@@ -4,7 +4,14 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev fonts-dejavu-core
 REPRO := .build/release/repro
 
-.PHONY: paper test deps build bench fixtures clean
+.PHONY: paper test deps build bench fixtures clean figures tables check report pdf
+
+# PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
+# toy numbers never overwrite the committed paper/ and figures/.
+PROFILE ?=
+PAPER_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/paper,paper)
+FIGURES_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/figures,figures)
+REPORT_FLAGS := $(if $(PROFILE),--profile $(PROFILE)) --output $(PAPER_DIR) --figures $(FIGURES_DIR)
 
 ## paper: the full reproduction (arrives with the report pipeline; today it builds and says so)
 paper: build
@@ -47,6 +54,31 @@ build: deps
 bench: build
 	$(REPRO) bench blas
 	$(REPRO) bench ops
+
+## figures, tables, check, report: the paper's outputs from stored results (they never train)
+figures: build
+	$(REPRO) figures $(REPORT_FLAGS)
+
+tables: build
+	$(REPRO) tables $(REPORT_FLAGS)
+
+check: build
+	$(REPRO) check $(REPORT_FLAGS)
+
+report: build
+	$(REPRO) report $(REPORT_FLAGS)
+
+## pdf: report.tex as a PDF, where LaTeX is installed
+pdf: report
+	@if command -v pdflatex > /dev/null; then \
+	  cd $(PAPER_DIR) && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
+	    && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
+	    && echo "wrote $(PAPER_DIR)/report.pdf" \
+	    || { echo "pdflatex failed; see $(PAPER_DIR)/report.log"; exit 1; }; \
+	else \
+	  echo "pdflatex is not installed; install it with: sudo apt-get install -y texlive-latex-recommended"; \
+	  exit 1; \
+	fi
 
 ## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:
