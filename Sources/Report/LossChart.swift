@@ -155,16 +155,12 @@ public struct LossChart: Sendable {
         cairo_show_text(context, yLabel)
         cairo_restore(context)
 
-        // The curves, clipped to the plot.
-        cairo_save(context)
-        cairo_rectangle(context, plot.left, plot.top, plot.right - plot.left, plot.bottom - plot.top)
-        cairo_clip(context)
+        // The curves; the axes' ranges hold every point, so nothing is clipped (a dot on the frame shows whole).
         for line in series where !line.points.isEmpty {
             let placed = line.points.map { (x($0.step), y($0.loss)) }
             // A curve of one point is a dot, or it would not show at all.
             stroke(line, through: placed, dots: markers || placed.count == 1 ? placed : [], in: context)
         }
-        cairo_restore(context)
 
         // The legend, column by column under the x label.
         let columns = legendTitles.count
