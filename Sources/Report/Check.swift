@@ -17,6 +17,7 @@ public struct Check: Sendable {
     public let results: StoredResults
     public let catalog: StudyCatalog
     public let judged: [Judged]
+    let judge: ClaimJudge
 
     public init(paper: PaperSpec, reported: ReportedNumbers, results: StoredResults, catalog: StudyCatalog) {
         self.paper = paper
@@ -26,6 +27,7 @@ public struct Check: Sendable {
         let judge = ClaimJudge(paper: paper)
         let printed = Evidence(reported: reported), ours = Evidence(results: results)
         judged = paper.claims.map { Judged(claim: $0, paper: judge.judge($0, on: printed), ours: judge.judge($0, on: ours)) }
+        self.judge = judge
     }
 
     /// Claims the paper concludes from that this reproduction's numbers contradict.
@@ -35,14 +37,13 @@ public struct Check: Sendable {
 
     /// The check as a document whose top heading has `level`.
     public func blocks(level: Int = 1) -> [Block] {
-        let judge = ClaimJudge(paper: paper)
         var blocks: [Block] = [
             .heading(level: level, "Check: the paper against this reproduction"),
             .paragraph("The scale model is not expected to reproduce the 7B model's absolute numbers: compare directions and relations, not magnitudes. Each claim is judged twice by the rule stated with it, on the numbers the paper prints and on this reproduction's."),
             .paragraph("Profile: \(catalog.profile ?? "none (the full studies)"). Studies: \(paper.studies.count - results.missing.count) of \(paper.studies.count) with a finished run for their current configuration."),
         ]
         if !results.missing.isEmpty {
-            blocks.append(.bullets(results.missing.map { "\($0.study): no finished run for its current configuration; run \(code: $0.command)" }))
+            blocks.append(.bullets(results.missing.map(\.text)))
         }
 
         blocks.append(.heading(level: level + 1, "Claims"))
@@ -53,6 +54,8 @@ public struct Check: Sendable {
                 ReportTable.Row([.text(Text(entry.claim.id)), .text(Text(entry.claim.location)), .text(entry.claim.required ? "yes" : "no"),
                                  .text(verdict(entry.paper.verdict)), .text(verdict(entry.ours.verdict))])
             })))
+        let failed = failedRequired.map(\.id)
+        blocks.append(.paragraph("Required claims this reproduction contradicts: \(failed.isEmpty ? "none" : failed.joined(separator: ", ")) (\(code: "repro check --strict") fails when there is one)."))
         for entry in judged {
             blocks += [
                 .heading(level: level + 2, Text(entry.claim.id)),
@@ -116,7 +119,6 @@ public struct Check: Sendable {
     // MARK: The paper's own consistency
 
     func consistency() -> [Text] {
-        let judge = ClaimJudge(paper: paper)
         var points: [Text] = []
 
         // Table 2 repeats Table 1's test losses.
@@ -175,7 +177,6 @@ public struct Check: Sendable {
     // MARK: Points of method
 
     func methodPoints() -> [Text] {
-        let judge = ClaimJudge(paper: paper)
         let experiments = paper.table1.compactMap { try? catalog.study(named: $0.study) }
         var points: [Text] = []
 

@@ -82,7 +82,7 @@ public struct PaperReport: Sendable {
         let byEpochs = Dictionary(grouping: experiments) { $0.spec.train.epochs }.sorted { $0.value.count > $1.value.count }
         guard let train = byEpochs.first?.value.first?.spec.train else { return "" }
         let others = byEpochs.dropFirst().map { epochs, studies in
-            "\(format(epochs, decimals: 0)) for \(ClaimJudge(paper: check.paper).names(studies.map(\.name)))"
+            "\(format(epochs, decimals: 0)) for \(check.judge.names(studies.map(\.name)))"
         }
         return "\(format(train.epochs, decimals: 0)) epochs\(others.isEmpty ? "" : " (\(others.joined(separator: "; ")))"), micro-batch \(train.microBatch) with \(train.accumulation) accumulation steps, a checkpoint every \(train.checkpointEvery) steps"
             + (train.maxSteps > 0 ? ", at most \(train.maxSteps) steps" : "")

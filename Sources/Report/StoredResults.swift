@@ -30,9 +30,11 @@ public struct MissingResult: Sendable, Equatable, CustomStringConvertible {
     /// The command that makes the result.
     public let command: String
 
-    public var description: String {
-        "\(study) has no finished run for its current configuration\(state.isEmpty ? "" : " (\(state))"); run `\(command)`"
+    public var text: Text {
+        "\(study) has no finished run for its current configuration\(state.isEmpty ? "" : " (\(state))"); run \(code: command)"
     }
+
+    public var description: String { text.plain }
 }
 
 /// What the store holds for the studies a report shows.

@@ -60,7 +60,8 @@ import Testing
         #expect(table1.contains("exp03-medium-enhanced (`repro run exp03`)"))
         let check = outputs.check
         let text = try outputs.writeCheck(check, to: out).text
-        #expect(text.contains("- exp03-medium-enhanced: no finished run for its current configuration; run `repro run exp03`"))
+        #expect(text.contains("- exp03-medium-enhanced has no finished run for its current configuration; run `repro run exp03`"))
+        #expect(text.contains("Required claims this reproduction contradicts: none"))
         #expect(text.contains("The scale model is not expected to reproduce the 7B model's absolute numbers: compare directions and relations, not magnitudes."))
         #expect(check.judged.allSatisfy { $0.ours.verdict == .cannotTell })
         #expect(check.failedRequired.isEmpty)
