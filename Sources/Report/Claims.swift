@@ -137,7 +137,7 @@ public struct ClaimJudge: Sendable {
             let shown = ReportMetric.named(metric)?.format ?? .decimals(4)
             var finding = decide(paper.table1.map { row in
                 guard let value = evidence.value(row.study, metric) else { return (nil, "no value for \(name(row.study))") }
-                return (value >= fraction * base, "\(name(row.study)) \(format(value / base * 100, decimals: 0))%")
+                return (value >= fraction * base, "\(name(row.study)) \(format(value / base * 100, decimals: 1))%")
             })
             finding.detail = "base \(shown.string(base)); " + finding.detail
             return finding

@@ -183,13 +183,17 @@ public struct PaperSpec: Sendable {
                 rule = names.map { .extendedOverfits(studies: $0) }
             case "lowest_training_loss":
                 reader.onlyKeys(table, common + ["study"], at: path)
-                rule = study(table, "study", at: path).map { .lowestTrainingLoss(study: $0) }
+                let name = study(table, "study", at: path)
+                if let name, !figure2.contains(name) { reader.problem("\(path).study", "'\(name)' is not a study of figure2, whose curves it is compared with") }
+                rule = name.map { .lowestTrainingLoss(study: $0) }
             case "no_single_best":
                 reader.onlyKeys(table, common, at: path)
                 rule = .noSingleBest
             case "best_balance":
                 reader.onlyKeys(table, common + ["study"], at: path)
-                rule = study(table, "study", at: path).map { .bestBalance(study: $0) }
+                let name = study(table, "study", at: path)
+                if let name, !table1.contains(where: { $0.study == name }) { reader.problem("\(path).study", "'\(name)' is not a row of table1, whose rows it is ranked among") }
+                rule = name.map { .bestBalance(study: $0) }
             case "retains_base":
                 reader.onlyKeys(table, common + ["fraction", "metric"], at: path)
                 let metric = reader.string(table, "metric", at: path)

@@ -86,10 +86,10 @@ import Testing
         // Experiment 10's 1262.80 is 70.2% of 1800 and 66.5% of 1900.
         let holds = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1800] }
         #expect(holds.verdict == .holds)
-        #expect(holds.detail.hasPrefix("base 1800.00; exp 1 73%;"))
+        #expect(holds.detail.hasPrefix("base 1800.00; exp 1 73.1%;"))
         let fails = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1900] }
         #expect(fails.verdict == .fails)
-        #expect(fails.detail.hasSuffix("exp 10 66%"))
+        #expect(fails.detail.hasSuffix("exp 10 66.5%"))
     }
 
     /// Curves: held-out loss every 25 steps, rising after `turn` when it is given.

@@ -103,6 +103,7 @@ import Testing
             .replacingOccurrences(of: #"except = []"#, with: #"except = ["big"]"#)
             + "[[claims]]\nid = \"y\"\nrule = \"looks_good\"\nwhere = \"1\"\nquote = \"q\"\nrequired = \"yes\"\n"
             + "[[claims]]\nid = \"z\"\nrule = \"no_single_best\"\nwhere = \"1\"\nquote = \"q\"\nrequired = true\nstudy = \"a\"\n"
+            + "[[claims]]\nid = \"w\"\nrule = \"best_balance\"\nwhere = \"1\"\nquote = \"q\"\nrequired = true\nstudy = \"base\"\n"
         #expect(try problems(paper: broken) == """
             paper.toml: colour: unknown key (known here: authors, claims, figure2, original, table1, table2, title)
             paper.toml: title: expected a string, got integer
@@ -111,6 +112,7 @@ import Testing
             paper.toml: claims[0].except: 'big' is not the id of a table2 row (ids: only)
             paper.toml: claims[1].required: expected true or false, got string
             paper.toml: claims[2].study: unknown key (known here: id, quote, required, rule, where)
+            paper.toml: claims[3].study: 'base' is not a row of table1, whose rows it is ranked among
             """)
         let unknownRule = Self.valid.replacingOccurrences(of: #"rule = "improvement_size""#, with: #"rule = "looks_good""#)
         #expect(try problems(paper: unknownRule).hasPrefix("paper.toml: claims[0].rule: unknown rule 'looks_good' (rules: best_balance,"))
