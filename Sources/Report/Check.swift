@@ -127,7 +127,7 @@ public struct Check: Sendable {
             for (printed, study) in [(reported.table2[row.id]?.standard, row.standard), (reported.table2[row.id]?.enhanced, row.enhanced)] {
                 guard let printed, let inTable1 = reported.value(study, MetricName.testLoss) else { continue }
                 compared += 1
-                if abs(printed - inTable1) > 1e-9 { mismatches.append("\(row.label): Table 2 \(printed), Table 1 \(inTable1) (\(judge.name(study)))") }
+                if abs(printed - inTable1) > 1e-9 { mismatches.append("\(row.label): Table 2 \(format(printed, decimals: 4)), Table 1 \(format(inTable1, decimals: 4)) (\(judge.name(study)))") }
             }
         }
         points.append(mismatches.isEmpty
