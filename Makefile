@@ -28,6 +28,10 @@ test: deps
 	.build/debug/repro bench blas --sizes 64 --seconds 0.05
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
+	@# The report on an empty store: it names every missing study and still writes the tables and the check.
+	@mkdir -p .build/report-smoke
+	.build/debug/repro check --workspace .build/report-smoke/workspace --output .build/report-smoke/paper \
+	  > /dev/null 2> .build/report-smoke/stderr || { cat .build/report-smoke/stderr; exit 1; }
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
