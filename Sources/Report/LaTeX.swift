@@ -133,17 +133,20 @@ public enum LaTeX {
             switch span {
             case .plain(let s): return escape(s)
             case .bold(let s): return "\\textbf{\(escape(s))}"
-            // Hyphens in code stay apart ("--profile" must not become an en dash).
-            case .code(let s): return "\\texttt{\(escape(s).replacingOccurrences(of: "-", with: "-{}"))}"
+            // Hyphens in code stay apart ("--profile" must not become an en dash); quotes stay straight.
+            case .code(let s): return "\\texttt{\(escape(s, code: true).replacingOccurrences(of: "-", with: "-{}"))}"
             }
         }.joined()
     }
 
     /// Escapes LaTeX's special characters and spells the non-ASCII characters the project writes
-    /// (dashes, arrows, a few symbols) as commands, so that pdflatex needs no extra fonts.
-    static func escape(_ text: String) -> String {
+    /// (dashes, arrows, a few symbols) as commands, so that pdflatex needs no extra fonts. A double
+    /// quote opens after a space or bracket and closes elsewhere, except in code, where it stays as typed.
+    static func escape(_ text: String, code: Bool = false) -> String {
         var out = ""
+        var previous: Character = " "
         for character in text {
+            defer { previous = character }
             switch character {
             case "\\": out += "\\textbackslash{}"
             case "{", "}", "$", "&", "%", "#", "_": out += "\\\(character)"
@@ -152,7 +155,8 @@ public enum LaTeX {
             case "<": out += "\\textless{}"
             case ">": out += "\\textgreater{}"
             case "|": out += "\\textbar{}"
-            case "\"": out += "''"
+            case "\"" where code: out += "\""
+            case "\"": out += previous.isWhitespace || "([{".contains(previous) ? "``" : "''"
             case "—": out += "---"
             case "–": out += "--"
             case "…": out += "\\ldots{}"

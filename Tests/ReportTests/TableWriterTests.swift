@@ -64,8 +64,9 @@ import Testing
     }
 
     @Test func latexEscapesEverySpecialCharacter() {
-        #expect(LaTeX.escape(##"\ { } $ & % # _ ~ ^ < > | " — – … − × α ≥ ↓"##) == ##"\textbackslash{} \{ \} \$ \& \% \# \_ \textasciitilde{} \textasciicircum{} \textless{} \textgreater{} \textbar{} '' --- -- \ldots{} $-$ $\times$ $\alpha$ $\geq$ $\downarrow$"##)
+        #expect(LaTeX.escape(##"\ { } $ & % # _ ~ ^ < > | " — – … − × α ≥ ↓"##) == ##"\textbackslash{} \{ \} \$ \& \% \# \_ \textasciitilde{} \textasciicircum{} \textless{} \textgreater{} \textbar{} `` --- -- \ldots{} $-$ $\times$ $\alpha$ $\geq$ $\downarrow$"##)
         #expect(LaTeX.inline("run \(code: "repro check --strict")") == #"run \texttt{repro check -{}-{}strict}"#, "no en dash in code")
+        #expect(LaTeX.inline("a \"quote\" and \(code: "k = \"v\"")") == #"a ``quote'' and \texttt{k = "v"}"#)
         #expect(LaTeX.inline("\(bold: "fails") at 50%") == #"\textbf{fails} at 50\%"#)
         #expect(LaTeX.header("Standard LoRA test loss", mark: "↓") == #"\begin{tabular}[b]{@{}c@{}}Standard LoRA\\test loss $\downarrow$\end{tabular}"#)
         #expect(LaTeX.header("ROUGE-1", mark: "↑") == #"ROUGE-1 $\uparrow$"#)
