@@ -186,8 +186,7 @@ public struct Check: Sendable {
         // How many checkpoints there are to choose from.
         let budgets = Dictionary(grouping: experiments) { $0.spec.train.epochs }.sorted { $0.key < $1.key }.compactMap { epochs, studies -> String? in
             guard let study = studies.first else { return nil }
-            let train = study.spec.train, data = study.data
-            let trainSamples = data.finetuneSamples - Int((Double(data.finetuneSamples) * data.finetuneTestFraction).rounded())
+            let train = study.spec.train, trainSamples = study.finetuneSplit.train
             var steps = Int((epochs * Double(trainSamples) / Double(train.microBatch * train.accumulation)).rounded(.up))
             if train.maxSteps > 0 { steps = min(steps, train.maxSteps) }
             // Checkpoints strictly before the last step; the final model is one more candidate.
@@ -231,5 +230,13 @@ public struct Check: Sendable {
     /// The length of a JSON list of names (a run's loaded or fresh tensors).
     private func jsonCount(_ json: String) -> Int {
         ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any])?.count ?? 0
+    }
+}
+
+extension ResolvedStudy {
+    /// The fine-tuning set's split as `FinetuneSet` makes it: round(samples × test fraction) to test.
+    var finetuneSplit: (train: Int, test: Int) {
+        let test = Int((Double(data.finetuneSamples) * data.finetuneTestFraction).rounded())
+        return (data.finetuneSamples - test, test)
     }
 }

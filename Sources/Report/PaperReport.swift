@@ -50,37 +50,37 @@ public struct PaperReport: Sendable {
     /// The original beside the scale model, component by component.
     func scaleModel() -> ReportTable {
         let paper = check.paper, original = paper.original
-        var here: [String] = []
-        if let base = try? check.catalog.study(named: paper.base) {
-            let model = base.spec.model, data = base.data
-            let test = Int((Double(data.finetuneSamples) * data.finetuneTestFraction).rounded())
-            here = [
-                "InstructBLIP at scale-model size: a ViT \(model.visionConfig.hiddenSize) wide with \(model.visionConfig.numHiddenLayers) layers, a Q-Former \(model.qformerConfig.hiddenSize) wide with \(model.qformerConfig.numHiddenLayers) layers and \(model.numQueryTokens) queries, a LLaMA-style language model \(model.textConfig.hiddenSize) wide with \(model.textConfig.numHiddenLayers) layers; each pretrained in its own stage (vision, language, align, instruct)",
-                "\(data.imageSize)×\(data.imageSize) rendered scenes (shapes on a 3×3 grid, sometimes text)",
-                "rendered, shaped like VL-RewardBench: \(data.finetuneSamples) samples, \(data.finetuneSamples - test) train and \(test) test",
-                "MME-style: 14 subtasks, \(data.benchmarkImagesPerSubtask) rendered images each, one yes and one no question per image",
-            ]
-        }
-        let pairs = paper.table2.first.map { row in [row.standard, row.enhanced].compactMap { try? check.catalog.study(named: $0) } } ?? []
-        here.append(pairs.count == 2 ? "r=\(pairs[0].spec.lora.r), alpha=\(format(Double(pairs[0].spec.lora.alpha), decimals: 0)) (default) and r=\(pairs[1].spec.lora.r), alpha=\(format(Double(pairs[1].spec.lora.alpha), decimals: 0)) (enhanced), on \(pairs[0].spec.lora.targets.joined(separator: ", "))" : "")
-        here.append(training())
+        let base = try? check.catalog.study(named: paper.base)
+        let pair = paper.table2.first.map { row in [row.standard, row.enhanced].compactMap { try? check.catalog.study(named: $0) } } ?? []
         let machines = Set(check.results.results.values.map(\.run.machine)).sorted()
-        here.append(machines.isEmpty ? "a CPU (no run yet)" : machines.joined(separator: "; "))
-        let components = ["Model", "Images", "Fine-tuning data", "Benchmark", "LoRA", "Training", "Hardware"]
-        let theirs = [original.model, original.images, original.finetune, original.benchmark, original.lora, original.training, original.hardware]
+        let components: [(String, String, String?)] = [
+            ("Model", original.model, base.map { base in
+                let model = base.spec.model
+                return "InstructBLIP at scale-model size: a ViT \(model.visionConfig.hiddenSize) wide with \(model.visionConfig.numHiddenLayers) layers, a Q-Former \(model.qformerConfig.hiddenSize) wide with \(model.qformerConfig.numHiddenLayers) layers and \(model.numQueryTokens) queries, a LLaMA-style language model \(model.textConfig.hiddenSize) wide with \(model.textConfig.numHiddenLayers) layers; each pretrained in its own stage (vision, language, align, instruct)"
+            }),
+            ("Images", original.images, base.map { "\($0.data.imageSize)×\($0.data.imageSize) rendered scenes (shapes on a 3×3 grid, sometimes text)" }),
+            ("Fine-tuning data", original.finetune, base.map { base in
+                let split = base.finetuneSplit
+                return "rendered, shaped like VL-RewardBench: \(split.train + split.test) samples, \(split.train) train and \(split.test) test"
+            }),
+            ("Benchmark", original.benchmark, base.map { "MME-style: 14 subtasks, \($0.data.benchmarkImagesPerSubtask) rendered images each, one yes and one no question per image" }),
+            ("LoRA", original.lora, pair.count == 2 ? pair.map(\.spec.lora).enumerated().map { index, lora in
+                "r=\(lora.r), alpha=\(format(Double(lora.alpha), decimals: 0)) (\(index == 0 ? "default" : "enhanced"))"
+            }.joined(separator: " and ") + " on \(pair[0].spec.lora.targets.joined(separator: ", "))" : nil),
+            ("Training", original.training, training()),
+            ("Hardware", original.hardware, machines.isEmpty ? "a CPU (no run yet)" : machines.joined(separator: "; ")),
+        ]
         return ReportTable(
             title: "Scale model", caption: "The original and the scale model" + (check.catalog.profile.map { " (profile \($0))" } ?? ""),
             columns: [ReportTable.Column("Component"), ReportTable.Column("The paper", .prose(0.36)), ReportTable.Column("Here", .prose(0.46))],
-            rows: components.indices.map { index in
-                ReportTable.Row([.text(Text(components[index])), .text(Text(theirs[index])), .text(Text(index < here.count ? here[index] : ""))])
-            })
+            rows: components.map { ReportTable.Row([.text(Text($0.0)), .text(Text($0.1)), .text(Text($0.2 ?? ""))]) })
     }
 
     /// The experiments' training schedule: the usual one, and the epochs of those that differ.
-    func training() -> String {
+    func training() -> String? {
         let experiments = check.paper.table1.compactMap { try? check.catalog.study(named: $0.study) }
         let byEpochs = Dictionary(grouping: experiments) { $0.spec.train.epochs }.sorted { $0.value.count > $1.value.count }
-        guard let train = byEpochs.first?.value.first?.spec.train else { return "" }
+        guard let train = byEpochs.first?.value.first?.spec.train else { return nil }
         let others = byEpochs.dropFirst().map { epochs, studies in
             "\(format(epochs, decimals: 0)) for \(check.judge.names(studies.map(\.name)))"
         }
