@@ -4,14 +4,23 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev fonts-dejavu-core
 REPRO := .build/release/repro
 
-.PHONY: paper test deps build bench fixtures clean
+.PHONY: paper test deps build bench fixtures clean figures tables check report pdf
 
-## paper: the full reproduction: train and evaluate every study that is not fresh (PROFILE=quick for the toy profile)
+# PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
+# toy numbers never overwrite the committed paper/ and figures/.
 PROFILE ?=
-PROFILE_FLAG := $(if $(PROFILE),--profile $(PROFILE),)
+PAPER_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/paper,paper)
+FIGURES_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/figures,figures)
+REPORT_FLAGS := $(if $(PROFILE),--profile $(PROFILE)) --output $(PAPER_DIR) --figures $(FIGURES_DIR)
+
+## paper: the full reproduction: train and evaluate every study that is not fresh, then the figure,
+## tables, report and check from the stored results (PROFILE=quick for the toy profile)
 paper: build
-	$(REPRO) run $(PROFILE_FLAG)
-	$(REPRO) status $(PROFILE_FLAG)
+	$(REPRO) run $(if $(PROFILE),--profile $(PROFILE))
+	$(REPRO) figures $(REPORT_FLAGS)
+	$(REPRO) tables $(REPORT_FLAGS)
+	$(REPRO) report $(REPORT_FLAGS)
+	$(REPRO) check $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test
 test: deps
@@ -26,6 +35,10 @@ test: deps
 	rm -rf .build/quick-workspace
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
+	@# The report from that workspace: figure, tables and the check (outputs under .build/).
+	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
+	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
+	.build/debug/repro check --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
@@ -52,6 +65,31 @@ build: deps
 bench: build
 	$(REPRO) bench blas
 	$(REPRO) bench ops
+
+## figures, tables, check, report: the paper's outputs from stored results (they never train)
+figures: build
+	$(REPRO) figures $(REPORT_FLAGS)
+
+tables: build
+	$(REPRO) tables $(REPORT_FLAGS)
+
+check: build
+	$(REPRO) check $(REPORT_FLAGS)
+
+report: build
+	$(REPRO) report $(REPORT_FLAGS)
+
+## pdf: report.tex as a PDF, where LaTeX is installed
+pdf: report
+	@if command -v pdflatex > /dev/null; then \
+	  cd $(PAPER_DIR) && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
+	    && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
+	    && echo "wrote $(PAPER_DIR)/report.pdf" \
+	    || { echo "pdflatex failed; see $(PAPER_DIR)/report.log"; exit 1; }; \
+	else \
+	  echo "pdflatex is not installed; install it with: sudo apt-get install -y texlive-latex-recommended"; \
+	  exit 1; \
+	fi
 
 ## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:

@@ -43,6 +43,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
+        // Figure 2, Tables 1-2, the check against the paper and the report: reads results, never trains.
+        .target(
+            name: "Report",
+            dependencies: [
+                "Study", "CCairo",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         .executableTarget(
             name: "repro",
             dependencies: [
@@ -51,6 +58,7 @@ let package = Package(
                 "Metrics",
                 "Data",
                 "Study",
+                "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -60,6 +68,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "StudyTests", dependencies: ["Study", "Data", "Model"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Study"]),
     ],
     swiftLanguageModes: [.v6]
 )

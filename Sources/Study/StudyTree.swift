@@ -157,5 +157,7 @@ public struct StudyError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Several problems at once, one line each.
 public struct StudyErrors: Error, CustomStringConvertible, Sendable {
     public let errors: [StudyError]
+
+    public init(errors: [StudyError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

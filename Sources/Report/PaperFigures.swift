@@ -1,0 +1,38 @@
+import Study
+
+/// Figure 2 of the paper, and the held-out curves its overfitting claim needs.
+public enum PaperFigures {
+    /// Training loss against optimizer step for every study of Figure 2.
+    public static func figure2(_ paper: PaperSpec, _ results: StoredResults) -> LossChart {
+        chart(paper, results, yLabel: "Training loss", markers: false) { result in
+            result.curve.map { LossChart.Point(step: Double($0.step), loss: $0.trainLoss) }
+        }
+    }
+
+    /// The held-out loss at each checkpoint, for the same studies: the paper did not show it, but
+    /// overfitting is a held-out loss that rises while the training loss falls.
+    public static func heldOut(_ paper: PaperSpec, _ results: StoredResults) -> LossChart {
+        chart(paper, results, yLabel: "Held-out loss (test split)", markers: true) { result in
+            result.heldOutCurve.map { LossChart.Point(step: Double($0.step), loss: $0.loss) }
+        }
+    }
+
+    /// One colour per Table 2 row, solid for standard LoRA and dashed for enhanced, so that each
+    /// pair reads side by side in a two-column legend; studies outside Table 2 follow, solid.
+    static func chart(_ paper: PaperSpec, _ results: StoredResults, yLabel: String, markers: Bool,
+                      points: (StudyResult) -> [LossChart.Point]) -> LossChart {
+        func series(_ study: String, label: String, color: Int, dashed: Bool) -> LossChart.Series {
+            let experiment = paper.row(of: study)?.experiment ?? ""
+            return LossChart.Series(label: "\(experiment) \(label)", points: results[study].map(points) ?? [],
+                                    color: LossChart.palette[color % LossChart.palette.count], dashed: dashed)
+        }
+        let pairs = paper.table2.filter { paper.figure2.contains($0.standard) && paper.figure2.contains($0.enhanced) }
+        let paired = Set(pairs.flatMap { [$0.standard, $0.enhanced] })
+        let others = paper.figure2.filter { !paired.contains($0) }
+        let lines = pairs.enumerated().map { series($1.standard, label: $1.label, color: $0, dashed: false) }
+            + pairs.enumerated().map { series($1.enhanced, label: $1.label, color: $0, dashed: true) }
+            + others.enumerated().map { series($1, label: paper.row(of: $1)?.label ?? $1, color: pairs.count + $0, dashed: false) }
+        return LossChart(xLabel: "Optimizer step", yLabel: yLabel, series: lines, markers: markers,
+                         legendTitles: others.isEmpty && !pairs.isEmpty ? ["Standard LoRA", "Enhanced LoRA"] : ["", ""])
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Study
+
+/// The fresh result of one study: its newest finished run for the study's current hash.
+public struct StudyResult: Sendable {
+    public let study: ResolvedStudy
+    public let run: RunRecord
+    public let metrics: [MetricRecord]
+    public let curve: [CurvePoint]
+
+    /// A stored number; parameter counts describe the model, so the blind condition falls back to
+    /// the images' count when it has none of its own.
+    public func value(_ name: String, condition: String = MetricName.image) -> Double? {
+        if let own = metrics.first(where: { $0.condition == condition && $0.name == name }) { return own.value }
+        guard ReportMetric.named(name)?.describesModel == true, condition != MetricName.image else { return nil }
+        return value(name, condition: MetricName.image)
+    }
+
+    /// The held-out loss at each checkpoint, in step order.
+    public var heldOutCurve: [(step: Int, loss: Double)] {
+        curve.compactMap { point in point.evalLoss.map { (point.step, $0) } }
+    }
+}
+
+/// A study the report needs but cannot show, and why.
+public struct MissingResult: Sendable, Equatable, CustomStringConvertible {
+    public let study: String
+    /// What stands in the store instead, in a few words ("" when there is nothing).
+    public let state: String
+    /// The command that makes the result.
+    public let command: String
+
+    public var text: Text {
+        "\(study) has no finished run for its current configuration\(state.isEmpty ? "" : " (\(state))"); run \(code: command)"
+    }
+
+    public var description: String { text.plain }
+}
+
+/// What the store holds for the studies a report shows.
+public struct StoredResults: Sendable {
+    public let results: [String: StudyResult]
+    /// In the order the studies were asked for.
+    public let missing: [MissingResult]
+
+    public init(results: [String: StudyResult], missing: [MissingResult]) {
+        self.results = results
+        self.missing = missing
+    }
+
+    public subscript(study: String) -> StudyResult? { results[study] }
+
+    public func value(_ study: String, _ metric: String, condition: String = MetricName.image) -> Double? {
+        results[study]?.value(metric, condition: condition)
+    }
+
+    /// Reads the results of the named studies from the workspace's store, without creating the
+    /// store: an empty or absent workspace leaves every study missing.
+    public static func read(workspace: URL, catalog: StudyCatalog, studies names: [String]) throws -> StoredResults {
+        let studies = try names.map { try catalog.study(named: $0) }
+        let exists = FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path)
+        let store = exists ? try ResultsStore(workspace: workspace) : nil
+        var results: [String: StudyResult] = [:]
+        var missing: [MissingResult] = []
+        for study in studies {
+            let latest = try store?.latestRun(study: study.name, hash: study.hash)
+            if let store, let run = latest, run.status == .finished, let id = run.id {
+                results[study.name] = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
+                continue
+            }
+            let state: String
+            switch latest?.status {
+            case .running: state = "a run is under way, process \(latest!.pid)"
+            case .failed: state = "its last run failed: \(latest!.error ?? "no error recorded")"
+            default: state = try store?.latestRun(study: study.name) != nil ? "the stored runs are for an earlier configuration" : ""
+            }
+            // `repro run` takes a study by any unique prefix: the experiment's number when it is one.
+            let short = String(study.name.prefix { $0 != "-" })
+            let name = catalog.studies.filter { $0.name.hasPrefix(short) }.count == 1 ? short : study.name
+            missing.append(MissingResult(study: study.name, state: state,
+                                         command: "repro run \(name)" + (catalog.profile.map { " --profile \($0)" } ?? "")))
+        }
+        return StoredResults(results: results, missing: missing)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+@testable import Report
+import Study
+import Testing
+
+/// Each claim's rule on hand-made numbers, holding and failing; the paper's printed numbers are
+/// the starting point, since the paper's own claims hold on most of them.
+@Suite struct ClaimTests {
+    let paper: PaperSpec
+    let printed: Evidence
+    let judge: ClaimJudge
+
+    init() throws {
+        paper = try PaperSpec.load(from: HandMade.paperFolder.appendingPathComponent("paper.toml"), studies: try PaperFileTests.repositoryStudies())
+        printed = Evidence(reported: try ReportedNumbers.load(from: HandMade.paperFolder.appendingPathComponent("reported.toml"), paper: paper))
+        judge = ClaimJudge(paper: paper)
+    }
+
+    func claim(_ id: String) -> PaperSpec.Claim { paper.claims.first { $0.id == id }! }
+
+    func judged(_ id: String, _ change: (inout Evidence) -> Void = { _ in }) -> Finding {
+        var evidence = printed
+        change(&evidence)
+        return judge.judge(claim(id), on: evidence)
+    }
+
+    @Test func enhancedLoRALowersTestLoss() {
+        let holds = judged("enhanced-lowers-loss")
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail.hasPrefix("Small 5.7099 → 3.2548 (43.0% lower); Medium 5.6740 → 3.2433 (42.8% lower);"))
+        let fails = judged("enhanced-lowers-loss") { $0.values["exp04-small-enhanced"]![MetricName.testLoss] = 6.0 }
+        #expect(fails.verdict == .fails)
+        #expect(fails.detail.hasPrefix("Small 5.7099 → 6.0000 (5.1% higher)"))
+        // A counterexample decides even when another pair is missing; without one, nothing is decided.
+        let missing = judged("enhanced-lowers-loss") { $0.values["exp08-extra-large-enhanced"] = nil }
+        #expect(missing.verdict == .cannotTell)
+        #expect(missing.detail.contains("Extra-large: no test loss for exp 8"))
+        #expect(judged("enhanced-lowers-loss") {
+            $0.values["exp08-extra-large-enhanced"] = nil
+            $0.values["exp04-small-enhanced"]![MetricName.testLoss] = 6.0
+        }.verdict == .fails)
+    }
+
+    @Test func improvementSize() {
+        let holds = judged("improvement-size")
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail == "Small 43.0%; Medium 42.8%; Large 43.5%; Extra-large 42.1% (excepted: Default, extended 5.4%)")
+        let fails = judged("improvement-size") { $0.values["exp03-medium-enhanced"]![MetricName.testLoss] = 4.0 }
+        #expect(fails.verdict == .fails)
+        #expect(fails.detail.contains("Medium 29.5%"))
+    }
+
+    @Test func noSingleBest() {
+        let holds = judged("no-single-best")
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail == "best: Test loss exp 3; ROUGE-1 exp 3; ROUGE-2 exp 3; ROUGE-L exp 3; CLIP score exp 9; MME overall exp 2, exp 5")
+        let fails = judged("no-single-best") {
+            $0.values["exp03-medium-enhanced"]![MetricName.clipScore] = 0.27
+            $0.values["exp03-medium-enhanced"]![MetricName.mmeOverall] = 1339.66
+        }
+        #expect(fails.verdict == .fails, "a tie for the best counts as best")
+        #expect(fails.detail.hasPrefix("exp 3 best on every printed metric"))
+        #expect(judged("no-single-best") { $0.values["exp05-large-default"]![MetricName.rouge1] = nil }.verdict == .cannotTell)
+    }
+
+    @Test func bestBalanceByMeanRank() throws {
+        // Experiment 3 ranks 1, 1, 1, 1, 5 and 7 (MME: two rows tie for the top): 16 / 6.
+        let ranks = try #require(judge.meanRanks(printed))
+        #expect(abs(ranks.first { $0.study == "exp03-medium-enhanced" }!.rank - 16.0 / 6) < 1e-12)
+        let holds = judged("best-balance")
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail == "mean rank 2.67; lowest: exp 3 2.67, exp 4 3.58, exp 2 3.83")
+        let fails = judged("best-balance") { evidence in
+            evidence.values["exp04-small-enhanced"]![MetricName.testLoss] = 3.0
+            evidence.values["exp04-small-enhanced"]![MetricName.rouge1] = 0.3
+            evidence.values["exp04-small-enhanced"]![MetricName.rouge2] = 0.2
+        }
+        #expect(fails.verdict == .fails)
+        #expect(fails.detail.hasPrefix("mean rank 3.17; lowest: exp 4 2.83, exp 3 3.17"))
+    }
+
+    @Test func fineTunedModelsKeepSeventyPercentOfTheBase() {
+        let none = judged("retains-base-performance")
+        #expect(none.verdict == .cannotTell, "the paper prints no base-model row")
+        #expect(none.detail == "no MME overall for the base model instruct")
+        // Experiment 10's 1262.80 is 70.2% of 1800 and 66.5% of 1900.
+        let holds = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1800] }
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail.hasPrefix("base 1800.00; exp 1 73.1%;"))
+        let fails = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1900] }
+        #expect(fails.verdict == .fails)
+        #expect(fails.detail.hasSuffix("exp 10 66.5%"))
+    }
+
+    /// Curves: held-out loss every 25 steps, rising after `turn` when it is given.
+    func curves(_ turns: [String: Int?], heldOutEvery: Int = 25) -> [String: [CurvePoint]] {
+        turns.mapValues { turn in
+            HandMade.curve(steps: 188, start: 5, end: 2, every: heldOutEvery, turn: turn).map {
+                CurvePoint(runId: 1, step: $0.step, epoch: 0, trainLoss: $0.train, learningRate: 0, evalLoss: $0.heldOut)
+            }
+        }
+    }
+
+    @Test func extendedTrainingOverfits() {
+        #expect(judged("extended-training-overfits").verdict == .cannotTell, "the paper prints no held-out curve")
+        #expect(judged("extended-training-overfits").detail == "no held-out loss curve for exp 9; no held-out loss curve for exp 10")
+        let holds = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": 90]) }
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail.hasPrefix("exp 9: lowest "))
+        let fails = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil]) }
+        #expect(fails.verdict == .fails, "a held-out loss that keeps falling is no overfitting")
+        let once = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil], heldOutEvery: 1000) }
+        #expect(once.verdict == .cannotTell)
+        #expect(once.detail.contains("exp 10: one held-out measurement (two are needed)"))
+    }
+
+    @Test func extendedTrainingReachesTheLowestTrainingLoss() {
+        func curve(ending end: Double) -> [CurvePoint] {
+            HandMade.curve(steps: 94, start: 6, end: end).map { CurvePoint(runId: 1, step: $0.step, epoch: 0, trainLoss: $0.train, learningRate: 0) }
+        }
+        var all = Dictionary(uniqueKeysWithValues: paper.figure2.map { ($0, curve(ending: 3)) })
+        all["exp09-default-default"] = curve(ending: 1.5)
+        #expect(judged("extended-lowest-training-loss") { $0.curves = all }.verdict == .holds)
+        all["exp10-default-enhanced"] = curve(ending: 1.0)
+        let fails = judged("extended-lowest-training-loss") { $0.curves = all }
+        #expect(fails.verdict == .fails)
+        #expect(fails.detail.contains("lower: exp 10"))
+        all["exp10-default-enhanced"] = nil
+        #expect(judged("extended-lowest-training-loss") { $0.curves = all }.verdict == .cannotTell)
+        #expect(judged("extended-lowest-training-loss").detail == "no training curve for exp 9")
+    }
+
+    @Test func theCheckNamesRequiredFailures() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        try made.run("exp02-small-default", metrics: [MetricName.testLoss: 2.0])
+        try made.run("exp04-small-enhanced", metrics: [MetricName.testLoss: 3.0])
+        let results = try StoredResults.read(workspace: made.workspace, catalog: made.catalog, studies: paper.studies)
+        let reported = try ReportedNumbers.load(from: HandMade.paperFolder.appendingPathComponent("reported.toml"), paper: paper)
+        let check = Check(paper: paper, reported: reported, results: results, catalog: made.catalog)
+        #expect(check.failedRequired.map(\.id) == ["enhanced-lowers-loss"])
+        let entry = check.judged.first { $0.claim.id == "enhanced-lowers-loss" }!
+        #expect(entry.paper.verdict == .holds && entry.ours.verdict == .fails)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+@testable import Report
+@testable import Study
+
+/// Hand-made test data, not results: a studies folder with the paper's study names (each a tiny
+/// valid study), and runs written into a store in a temporary folder through `ResultsStore`'s API.
+struct HandMade {
+    let folder: URL
+    let catalog: StudyCatalog
+    var workspace: URL { folder.appendingPathComponent("workspace") }
+
+    /// The repository's paper folder (paper.toml, reported.toml).
+    static let paperFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("paper")
+
+    static let experiments = [
+        "exp01-medium-default", "exp02-small-default", "exp03-medium-enhanced", "exp04-small-enhanced",
+        "exp05-large-default", "exp06-large-enhanced", "exp07-extra-large-default", "exp08-extra-large-enhanced",
+        "exp09-default-default", "exp10-default-enhanced",
+    ]
+
+    /// A fresh temporary folder with the studies; `remove()` deletes it.
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("repro-report-\(UUID().uuidString)")
+        let studies = folder.appendingPathComponent("studies")
+        try FileManager.default.createDirectory(at: studies, withIntermediateDirectories: true)
+        func write(_ name: String, _ text: String) throws {
+            try text.write(to: studies.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
+        }
+        try write("defaults", "abstract = true\n[eval]\nclip_study = \"\"\n")
+        try write("instruct", "extends = \"defaults.toml\"\nkind = \"instruct\"\ndescription = \"base\"\n")
+        for name in Self.experiments {
+            let enhanced = name.hasSuffix("enhanced"), size = name.split(separator: "-").dropFirst().dropLast().joined(separator: "-")
+            var text = """
+                extends = "defaults.toml"
+                init = "instruct"
+                size = "\(size)"
+                description = "\(name)"
+                [lora]
+                r = \(enhanced ? 64 : 32)
+                alpha = \(enhanced ? 128 : 64)
+                [train]
+                epochs = \(name.hasPrefix("exp09") || name.hasPrefix("exp10") ? 6 : 3)
+
+                """
+            // Resized components, as the paper's size variants.
+            if size != "default" { text += "[model.vision_config]\nhidden_act = \"relu\"\n" }
+            try write(name, text)
+        }
+        catalog = try StudyCatalog.load(directory: studies)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+
+    func store() throws -> ResultsStore { try ResultsStore(workspace: workspace) }
+
+    /// Records a run of `study`: its curve (held-out loss where given) and its metrics, then
+    /// finishes it, unless `status` says otherwise. `hash` defaults to the study's current one.
+    @discardableResult
+    func run(_ study: String, status: RunStatus = .finished, hash: String? = nil, metrics: [String: Double] = [:],
+             blind: [String: Double] = [:], curve: [(step: Int, train: Double, heldOut: Double?)] = []) throws -> RunRecord {
+        let resolved = try catalog.study(named: study)
+        let store = try store()
+        let run = try store.begin(RunRecord(
+            id: nil, study: study, hash: hash ?? resolved.hash, profile: "", canonical: resolved.canonical, status: .running,
+            startedAt: Date(timeIntervalSince1970: 1_750_000_000), finishedAt: nil, seconds: nil, commit: "0123456789abcdef",
+            engine: "engine-1", blas: "SkylakeX", machine: "test machine, 2 cores", pid: 1, error: nil,
+            loadedTensors: #"["a", "b"]"#, freshTensors: #"["c"]"#))
+        try store.append(curve.map { CurvePoint(runId: run.id!, step: $0.step, epoch: Double($0.step) / 32, trainLoss: $0.train, learningRate: 1e-4, evalLoss: $0.heldOut) })
+        switch status {
+        case .finished:
+            let records = metrics.map { MetricRecord(runId: run.id!, condition: MetricName.image, name: $0.key, value: $0.value) }
+                + blind.map { MetricRecord(runId: run.id!, condition: MetricName.blind, name: $0.key, value: $0.value) }
+            try store.finish(runId: run.id!, metrics: records, seconds: 1)
+        case .failed:
+            try store.fail(runId: run.id!, error: "out of memory")
+        case .running:
+            break
+        }
+        return try store.run(id: run.id!)!
+    }
+
+    /// A falling training curve with a little deterministic wobble, and held-out loss every
+    /// `every` steps that falls and then rises after `turn` (overfitting) when `turn` is given.
+    static func curve(steps: Int, start: Double, end: Double, every: Int = 25, turn: Int? = nil, seed: Double = 0)
+        -> [(step: Int, train: Double, heldOut: Double?)] {
+        (1...steps).map { step in
+            let progress = Double(step) / Double(steps)
+            let train = end + (start - end) * exp(-4 * progress) + 0.08 * sin(Double(step) * 1.7 + seed)
+            var heldOut: Double?
+            if step % every == 0 || step == steps {
+                let base = end + 0.3 + (start - end) * exp(-3 * progress)
+                heldOut = base + (turn.map { step > $0 ? Double(step - $0) * 0.01 : 0 } ?? 0)
+            }
+            return (step, train, heldOut)
+        }
+    }
+
+    /// Table 1's metrics for an experiment, loosely like the paper's.
+    static func metrics(testLoss: Double, rouge: Double = 0.22, clip: Double = 0.26, mme: Double = 1300) -> [String: Double] {
+        [MetricName.testLoss: testLoss, MetricName.rouge1: rouge, MetricName.rouge2: rouge / 2, MetricName.rougeL: rouge * 0.85,
+         MetricName.bleu: rouge / 4, MetricName.clipScore: clip, MetricName.mmeOverall: mme,
+         MetricName.trainableParameters: 1_234_567, MetricName.parameters: 9_876_543]
+    }
+}

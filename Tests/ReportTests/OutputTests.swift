@@ -1,0 +1,112 @@
+import Foundation
+@testable import Report
+@testable import Study
+import Testing
+
+/// The outputs read from a store of hand-made runs, and from an empty one.
+@Suite struct OutputTests {
+    @Test func missingStudiesAreNamedWithWhatToRun() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        try made.run("exp01-medium-default", metrics: [MetricName.testLoss: 5])
+        try made.run("exp02-small-default", status: .failed)
+        try made.run("exp03-medium-enhanced", status: .running)
+        try made.run("exp04-small-enhanced", hash: "an-earlier-configuration", metrics: [MetricName.testLoss: 3])
+        let results = try StoredResults.read(workspace: made.workspace, catalog: made.catalog, studies: Array(HandMade.experiments.prefix(5)))
+        #expect(results.results.keys.sorted() == ["exp01-medium-default"])
+        #expect(results.missing.map(\.description) == [
+            "exp02-small-default has no finished run for its current configuration (its last run failed: out of memory); run `repro run exp02`",
+            "exp03-medium-enhanced has no finished run for its current configuration (a run is under way, process 1); run `repro run exp03`",
+            "exp04-small-enhanced has no finished run for its current configuration (the stored runs are for an earlier configuration); run `repro run exp04`",
+            "exp05-large-default has no finished run for its current configuration; run `repro run exp05`",
+        ])
+    }
+
+    @Test func aProfileGoesIntoTheCommandToRun() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        let profiles = made.folder.appendingPathComponent("studies/profiles")
+        try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
+        try "[train]\nmax_steps = 2\n".write(to: profiles.appendingPathComponent("quick.toml"), atomically: true, encoding: .utf8)
+        let quick = try StudyCatalog.load(directory: made.folder.appendingPathComponent("studies"), profile: "quick")
+        let results = try StoredResults.read(workspace: made.workspace, catalog: quick, studies: ["instruct"])
+        #expect(results.missing.map(\.command) == ["repro run instruct --profile quick"])
+    }
+
+    @Test func parameterCountsOfTheBlindControlAreTheModels() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        try made.run("instruct", metrics: HandMade.metrics(testLoss: 6), blind: [MetricName.testLoss: 7])
+        let results = try StoredResults.read(workspace: made.workspace, catalog: made.catalog, studies: ["instruct"])
+        #expect(results.value("instruct", MetricName.testLoss, condition: MetricName.blind) == 7)
+        #expect(results.value("instruct", MetricName.parameters, condition: MetricName.blind) == 9_876_543)
+        #expect(results.value("instruct", MetricName.rouge1, condition: MetricName.blind) == nil, "no fallback for what the images change")
+    }
+
+    @Test func anEmptyWorkspaceStillGivesTablesCheckAndReport() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        let outputs = try PaperOutputs.load(paperFolder: HandMade.paperFolder, catalog: made.catalog, workspace: made.workspace)
+        #expect(!FileManager.default.fileExists(atPath: made.workspace.path), "reading creates no store")
+        #expect(outputs.results.missing.count == 11)
+
+        let out = made.folder.appendingPathComponent("out/paper"), figuresFolder = made.folder.appendingPathComponent("out/figures")
+        let figures = try outputs.writeFigures(to: figuresFolder)
+        #expect(figures.figure2 == nil && figures.heldOut == nil && figures.files.isEmpty)
+        let tables = try outputs.writeTables(to: out)
+        #expect(tables.map(\.lastPathComponent) == ["table1.md", "table1.tex", "table2.md", "table2.tex"])
+        let table1 = try String(contentsOf: tables[0], encoding: .utf8)
+        #expect(table1.contains("| 3 | Medium, enhanced LoRA | — | — | — | — | — | — | — | — | — |"))
+        #expect(table1.contains("exp03-medium-enhanced (`repro run exp03`)"))
+        let check = outputs.check
+        let text = try outputs.writeCheck(check, to: out).text
+        #expect(text.contains("- exp03-medium-enhanced has no finished run for its current configuration; run `repro run exp03`"))
+        #expect(text.contains("Required claims this reproduction contradicts: none"))
+        #expect(text.contains("The scale model is not expected to reproduce the 7B model's absolute numbers: compare directions and relations, not magnitudes."))
+        #expect(check.judged.allSatisfy { $0.ours.verdict == .cannotTell })
+        #expect(check.failedRequired.isEmpty)
+        let report = try outputs.writeReport(check, figures: figures, to: out)
+        #expect(try String(contentsOf: report[0], encoding: .utf8).contains("Figure 2 is not drawn: no experiment has a training curve yet."))
+    }
+
+    @Test func handMadeRunsFillTablesFiguresCheckAndReport() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        try made.run("instruct", metrics: HandMade.metrics(testLoss: 6, mme: 1500), blind: HandMade.metrics(testLoss: 7, rouge: 0.05, mme: 600))
+        for (index, study) in HandMade.experiments.enumerated() {
+            let enhanced = study.hasSuffix("enhanced")
+            try made.run(study, metrics: HandMade.metrics(testLoss: (enhanced ? 3.2 : 5.7) + Double(index) / 100, rouge: 0.2 + Double(index) / 100, mme: 1400 - Double(index)),
+                         curve: HandMade.curve(steps: 94, start: 6, end: enhanced ? 3 : 5, seed: Double(index)))
+        }
+        let outputs = try PaperOutputs.load(paperFolder: HandMade.paperFolder, catalog: made.catalog, workspace: made.workspace)
+        #expect(outputs.results.missing.isEmpty)
+        let out = made.folder.appendingPathComponent("out/paper"), figuresFolder = made.folder.appendingPathComponent("out/figures")
+
+        let figures = try outputs.writeFigures(to: figuresFolder)
+        #expect(figures.files.map(\.lastPathComponent) == ["figure2.png", "figure2.pdf", "figure2.svg", "figure2-heldout.png", "figure2-heldout.pdf", "figure2-heldout.svg"])
+        let table1 = try String(contentsOf: try outputs.writeTables(to: out)[0], encoding: .utf8)
+        #expect(table1.contains("|  | Base model, before fine-tuning | 6.0000 | 0.2200 | 0.1100 | 0.1870 | 0.0550 | 0.2600 | 1500.00 | 1.23M | 9.88M |"))
+        #expect(table1.contains("|  | Base model, blind control | 7.0000 | 0.0500 |"))
+        #expect(table1.contains("| 2 | Small, default LoRA | 5.7100 |"))
+        #expect(table1.contains("| 3 | Medium, enhanced LoRA | **3.2200** |"), "the lowest test loss of the experiments")
+        #expect(table1.contains("| 4 | Small, enhanced LoRA | 3.2300 |"))
+        #expect(table1.contains("| 10 | Default, enhanced LoRA, 6 epochs | 3.2900 | **0.2900** |"))
+
+        let check = outputs.check
+        #expect(check.judged.first { $0.claim.id == "enhanced-lowers-loss" }?.ours.verdict == .holds)
+        #expect(check.judged.first { $0.claim.id == "retains-base-performance" }?.ours.verdict == .holds)
+        let text = try outputs.writeCheck(check, to: out).text
+        #expect(text.contains("| 3 | Medium, enhanced LoRA | 3.2433 / 3.2200 |"))
+        let report = try outputs.writeReport(check, figures: figures, to: out)
+        let markdown = try String(contentsOf: report[0], encoding: .utf8), latex = try String(contentsOf: report[1], encoding: .utf8)
+        #expect(markdown.contains("](../figures/figure2.png)"))
+        #expect(markdown.contains("| exp03-medium-enhanced | 4 | \(String(try made.catalog.study(named: "exp03").hash.prefix(12))) | 0123456789ab | engine-1 | SkylakeX | test machine, 2 cores |"))
+        #expect(latex.contains(#"\includegraphics[width=3.4in]{../figures/figure2-heldout.pdf}"#))
+        #expect(latex.hasSuffix("\\end{document}\n"))
+    }
+
+    @Test func relativePathsBetweenFolders() {
+        #expect(relativePath(from: URL(fileURLWithPath: "/a/paper"), to: URL(fileURLWithPath: "/a/figures/figure2")) == "../figures/figure2")
+        #expect(relativePath(from: URL(fileURLWithPath: "/a/b/paper"), to: URL(fileURLWithPath: "/a/b/paper/f")) == "f")
+    }
+}
