@@ -95,6 +95,13 @@ public final class Tensor {
         return g.pointer
     }
 
+    /// Takes over another tensor's gradient buffer (same element count), which that tensor releases
+    /// once its own backward has run.
+    func adoptGradient(_ gradient: Storage) {
+        precondition(gradient.count == count && gradStorage == nil, "gradient of \(gradient.count) adopted by a tensor of \(count)")
+        gradStorage = gradient
+    }
+
     /// Drops the gradient buffer (the next access starts again from zero).
     public func zeroGrad() { gradStorage = nil }
 

@@ -158,33 +158,45 @@ public final class InstructBlip {
     /// Logits `[B, T, V]` and, when labels are given, the token cross-entropy of the shifted labels:
     /// their mean as `transformers`' causal LM loss, or their sum (for averaging over many batches).
     /// `targetWeights` (one per position, aligned with the shifted targets) makes the loss their
-    /// weighted sum instead, as `crossEntropy(weights:)`.
+    /// weighted sum instead, as `crossEntropy(weights:)`. With `allLogits` false (training), only the
+    /// positions that have a target are projected to the vocabulary: logits are `[counted, V]`.
     public func forward(_ inputs: ModelInputs, _ context: ForwardContext, reduction: Reduction = .mean,
-                        targetWeights: [Float]? = nil) throws -> (logits: Tensor, loss: Tensor?) {
+                        targetWeights: [Float]? = nil, allLogits: Bool = true) throws -> (logits: Tensor, loss: Tensor?) {
         try inputs.check(config)
         let (b, t) = (inputs.batchSize, inputs.length)
         let features = imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
                                      qformerAttentionMask: inputs.qformerAttentionMask, context)
         let embeddings = try inputEmbeddings(ids: inputs.inputIds, batch: b, features: features)
         let hidden = languageModel(embeddings, keyMask: inputs.attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
-        let logits = languageModel.lmHead(hidden, context)
-        guard let labels = inputs.labels else { return (logits, nil) }
-        return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b),
-                                     weights: targetWeights, reduction: reduction))
+        return head(hidden, labels: inputs.labels, batch: b, context, reduction: reduction, targetWeights: targetWeights, allLogits: allLogits)
+    }
+
+    /// The logits, or (when only the loss is wanted) just the loss computed on the positions that
+    /// have a target: the vocabulary projection of every other position would be thrown away.
+    func head(_ hidden: Tensor, labels: [Int32]?, batch b: Int, _ context: ForwardContext, reduction: Reduction,
+              targetWeights: [Float]?, allLogits: Bool) -> (logits: Tensor, loss: Tensor?) {
+        guard let labels else { return (languageModel.lmHead(hidden, context), nil) }
+        let targets = shiftedTargets(labels, batch: b)
+        if allLogits {
+            let logits = languageModel.lmHead(hidden, context)
+            return (logits, crossEntropy(reshape(logits, [targets.count, config.textConfig.vocabSize]), targets: targets,
+                                         weights: targetWeights, reduction: reduction))
+        }
+        let counted = targets.indices.filter { targets[$0] != ignoreIndex }
+        let logits = languageModel.lmHead(gatherRows(hidden, at: counted), context)
+        return (logits, crossEntropy(logits, targets: counted.map { targets[$0] }, weights: targetWeights.map { w in counted.map { w[$0] } },
+                                     reduction: reduction))
     }
 
     /// The language model alone on text (the language pretraining stage): logits `[B, T, V]` and
     /// the shifted-label loss when labels are given.
     public func languageModelForward(inputIds: [Int32], attentionMask: [Int32], labels: [Int32]?, batch b: Int,
                                      _ context: ForwardContext, reduction: Reduction = .mean,
-                                     targetWeights: [Float]? = nil) -> (logits: Tensor, loss: Tensor?) {
+                                     targetWeights: [Float]? = nil, allLogits: Bool = true) -> (logits: Tensor, loss: Tensor?) {
         let t = inputIds.count / max(b, 1)
         let embedded = embedding(languageModel.embedTokens, ids: inputIds, shape: [b, t])
         let hidden = languageModel(embedded, keyMask: attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
-        let logits = languageModel.lmHead(hidden, context)
-        guard let labels else { return (logits, nil) }
-        return (logits, crossEntropy(reshape(logits, [b * t, config.textConfig.vocabSize]), targets: shiftedTargets(labels, batch: b),
-                                     weights: targetWeights, reduction: reduction))
+        return head(hidden, labels: labels, batch: b, context, reduction: reduction, targetWeights: targetWeights, allLogits: allLogits)
     }
 
     /// Loss weights that turn one batch of several micro-batches into the mean of their mean

@@ -108,11 +108,10 @@ public final class Linear {
 
     // x: [..., in] -> [..., out]
     func callAsFunction(_ x: Tensor, _ context: ForwardContext) -> Tensor {
-        let y = Engine.linear(x, weight: weight, bias: bias)
-        guard let lora, !lora.isMerged else { return y }
+        guard let lora, !lora.isMerged else { return Engine.linear(x, weight: weight, bias: bias) }
         // peft: W x + b + scaling * B(A(dropout(x)))
-        let low = Engine.linear(context.dropout(x, lora.dropout), weight: lora.a)
-        return y + scale(Engine.linear(low, weight: lora.b), lora.scaling)
+        return Engine.linear(x, weight: weight, bias: bias, adapterInput: context.dropout(x, lora.dropout),
+                             a: lora.a, b: lora.b, scaling: lora.scaling)
     }
 }
 

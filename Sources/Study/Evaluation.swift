@@ -63,7 +63,7 @@ struct Evaluator {
         try Autodiff.withoutGradients {
             for start in stride(from: 0, to: examples.count, by: 8) {
                 let inputs = try encoder.batch(Array(examples[start..<min(start + 8, examples.count)]), data: data, blank: blank)
-                total += Double(try model.forward(inputs, .evaluation(), reduction: .sum).loss!.scalar)
+                total += Double(try model.forward(inputs, .evaluation(), reduction: .sum, allLogits: false).loss!.scalar)
                 tokens += PromptEncoder.countedTokens(inputs.labels!)
             }
         }

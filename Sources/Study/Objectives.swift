@@ -25,12 +25,12 @@ final class VisionLanguageObjective: Objective {
         let inputs = try encoder.batch(microBatches.joined().map { train[$0] }, data: data)
         let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
                                                       rows: microBatches.map(\.count))
-        return try model.forward(inputs, context, targetWeights: weights).loss!
+        return try model.forward(inputs, context, targetWeights: weights, allLogits: false).loss!
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
         let inputs = try encoder.batch(indices.map { heldOut[$0] }, data: data)
-        let loss = try model.forward(inputs, .evaluation(), reduction: .sum).loss!
+        let loss = try model.forward(inputs, .evaluation(), reduction: .sum, allLogits: false).loss!
         return (Double(loss.scalar), PromptEncoder.countedTokens(inputs.labels!))
     }
 }
@@ -55,7 +55,7 @@ final class LanguageObjective: Objective {
     func loss(_ examples: [Example], _ context: ForwardContext, reduction: Reduction) -> (Tensor, Int) {
         let (ids, mask, labels, _) = encoder.sequences(examples, image: false)
         let loss = model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
-                                              context, reduction: reduction).loss!
+                                              context, reduction: reduction, allLogits: false).loss!
         return (loss, PromptEncoder.countedTokens(labels))
     }
 
@@ -64,7 +64,7 @@ final class LanguageObjective: Objective {
         let b = microBatches.joined().count
         let weights = InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: b), rows: microBatches.map(\.count))
         return model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: b, context,
-                                          targetWeights: weights).loss!
+                                          targetWeights: weights, allLogits: false).loss!
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {

@@ -43,7 +43,7 @@ struct BenchTrain: ParsableCommand {
                                                      rows: [Int](repeating: batch, count: accumulation))
 
         func step() throws {
-            let (_, loss) = try model.forward(inputs, context, targetWeights: weights)
+            let (_, loss) = try model.forward(inputs, context, targetWeights: weights, allLogits: false)
             loss!.backward()
             clipGradientNorm(optimizer.parameters, maxNorm: 1)
             optimizer.step(learningRate: 1e-4)

@@ -21,6 +21,9 @@ import Testing
         let x = random([2, 3, 4], seed: 5), w = random([6, 4], seed: 6), b = random([6], seed: 7)
         checkGradients([x, w, b]) { linear(x, weight: w, bias: b) }
         checkGradients([x, w]) { linear(x, weight: w) }
+        let a = random([2, 4], seed: 70), bUp = random([6, 2], seed: 71), dropped = random([2, 3, 4], seed: 72)
+        checkGradients([x, w, b, a, bUp]) { linear(x, weight: w, bias: b, adapterInput: x, a: a, b: bUp, scaling: 1.5) }
+        checkGradients([x, w, dropped, a, bUp]) { linear(x, weight: w, bias: nil, adapterInput: dropped, a: a, b: bUp, scaling: 0.5) }
     }
 
     @Test(arguments: [
@@ -58,6 +61,7 @@ import Testing
     @Test func scatteredRows() {
         let base = random([2, 3, 4], seed: 35), rows = random([2, 4], seed: 36)
         checkGradients([base, rows]) { scatterRows(base, rows, at: [4, 1]) }
+        checkGradients([base]) { gatherRows(base, at: [5, 0, 5]) }
     }
 
     @Test func normalizations() {

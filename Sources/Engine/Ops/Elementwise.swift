@@ -285,15 +285,19 @@ public func swiglu(gate: Tensor, up: Tensor) -> Tensor {
         let (g, u, o) = (gate.data, up.data, y.data)
         Parallel.forEach(y.count) { r in for i in r { o[i] = g[i] / (1 + expf(-g[i])) * u[i] } }
         op.record(y, inputs: [gate, up]) { dy in
-            let dg = gate.requiresGrad ? gate.grad : nil
-            let du = up.requiresGrad ? up.grad : nil
-            Parallel.forEach(y.count) { r in
-                for i in r {
-                    let s = 1 / (1 + expf(-g[i]))
-                    let silu = g[i] * s
-                    dg?[i] += dy[i] * u[i] * s * (1 + g[i] * (1 - s))
-                    du?[i] += dy[i] * silu
+            // Separate loops without optionals inside, so that each vectorises.
+            if gate.requiresGrad {
+                let dg = gate.grad
+                Parallel.forEach(y.count) { r in
+                    for i in r {
+                        let s = 1 / (1 + expf(-g[i]))
+                        dg[i] += dy[i] * u[i] * s * (1 + g[i] * (1 - s))
+                    }
                 }
+            }
+            if up.requiresGrad {
+                let du = up.grad
+                Parallel.forEach(y.count) { r in for i in r { du[i] += dy[i] * g[i] / (1 + expf(-g[i])) } }
             }
         }
         return y

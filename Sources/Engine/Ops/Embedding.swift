@@ -109,3 +109,21 @@ public func scatterRows(_ base: Tensor, _ rows: Tensor, at indices: [Int]) -> Te
         return y
     }
 }
+
+/// Rows `indices` of `x` viewed as `[N, D]`: `[indices.count, D]` (a gather; repeats allowed).
+public func gatherRows(_ x: Tensor, at indices: [Int]) -> Tensor {
+    Op.run("gather_rows") { op in
+        let width = x.shape.last ?? 1
+        let rows = x.count / max(width, 1)
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < rows }, "gather rows: an index is outside the \(rows) rows of \(x.shape)")
+        let y = Tensor(uninitialized: [indices.count, width])
+        for (i, row) in indices.enumerated() { (y.data + i * width).update(from: x.data + row * width, count: width) }
+        op.record(y, inputs: [x]) { dy in
+            let dx = x.grad
+            for (i, row) in indices.enumerated() {
+                for j in 0..<width { dx[row * width + j] += dy[i * width + j] }
+            }
+        }
+        return y
+    }
+}

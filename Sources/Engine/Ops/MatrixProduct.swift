@@ -132,3 +132,64 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         return y
     }
 }
+
+/// A linear layer with a LoRA update beside it, in one op: `x Wᵀ + b + scaling · (x' Aᵀ) Bᵀ`, where
+/// x' is the input to the adapter (x itself, or x after dropout). The update is added straight into
+/// the output by sgemm (alpha = scaling, beta = 1) instead of through separate scale and add ops.
+/// - x, adapterInput: `[..., in]`; weight `[out, in]`; bias `[out]` or nil; a `[r, in]`; b `[out, r]`.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, adapterInput: Tensor, a: Tensor, b: Tensor, scaling: Float) -> Tensor {
+    Op.run("lora_linear") { op in
+        let (outFeatures, inFeatures, rank) = (weight.shape[0], weight.shape[1], a.shape[0])
+        precondition(a.shape == [rank, inFeatures] && b.shape == [outFeatures, rank],
+                     "LoRA A \(a.shape) and B \(b.shape) do not fit the weight \(weight.shape)")
+        precondition(adapterInput.shape == x.shape, "adapter input \(adapterInput.shape) differs from the input \(x.shape)")
+        let y = Autodiff.withoutGradients { linear(x, weight: weight, bias: bias) }
+        let rows = x.count / max(inFeatures, 1)
+        // low: [rows, r] = x' Aᵀ, kept for backward
+        let low = Tensor(uninitialized: [rows, rank])
+        BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: rank, k: inFeatures,
+                   a: adapterInput.data, lda: inFeatures, b: a.data, ldb: inFeatures, beta: 0, c: low.data, ldc: rank)
+        // y += scaling · low Bᵀ
+        BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: rank, alpha: scaling,
+                   a: low.data, lda: rank, b: b.data, ldb: rank, beta: 1, c: y.data, ldc: outFeatures)
+        op.record(y, inputs: [x, weight, adapterInput, a, b] + (bias.map { [$0] } ?? [])) { dy in
+            if x.requiresGrad {
+                // dx[rows, in] += dy W
+                BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
+                           a: dy, lda: outFeatures, b: weight.data, ldb: inFeatures, beta: 1, c: x.grad, ldc: inFeatures)
+            }
+            if weight.requiresGrad {
+                BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
+                           a: dy, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: weight.grad, ldc: inFeatures)
+            }
+            if let bias, bias.requiresGrad {
+                let db = bias.grad
+                for r in 0..<rows {
+                    let row = dy + r * outFeatures
+                    for j in 0..<outFeatures { db[j] += row[j] }
+                }
+            }
+            if b.requiresGrad {
+                // dB[out, r] += scaling · dyᵀ low
+                BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: rank, k: rows, alpha: scaling,
+                           a: dy, lda: outFeatures, b: low.data, ldb: rank, beta: 1, c: b.grad, ldc: rank)
+            }
+            guard a.requiresGrad || adapterInput.requiresGrad else { return }
+            // dlow[rows, r] = scaling · dy B
+            let dLow = Storage(count: rows * rank, zeroed: false)
+            BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: rank, k: outFeatures, alpha: scaling,
+                       a: dy, lda: outFeatures, b: b.data, ldb: rank, beta: 0, c: dLow.pointer, ldc: rank)
+            if a.requiresGrad {
+                // dA[r, in] += dlowᵀ x'
+                BLAS.sgemm(transposeA: true, transposeB: false, m: rank, n: inFeatures, k: rows,
+                           a: dLow.pointer, lda: rank, b: adapterInput.data, ldb: inFeatures, beta: 1, c: a.grad, ldc: inFeatures)
+            }
+            if adapterInput.requiresGrad {
+                // dx'[rows, in] += dlow A
+                BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: rank,
+                           a: dLow.pointer, lda: rank, b: a.data, ldb: inFeatures, beta: 1, c: adapterInput.grad, ldc: inFeatures)
+            }
+        }
+        return y
+    }
+}

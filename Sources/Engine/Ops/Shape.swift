@@ -11,7 +11,12 @@ public func reshape(_ x: Tensor, _ shape: [Int]) -> Tensor {
         }
         precondition(shape.reduce(1, *) == x.count, "cannot reshape \(x.shape) (\(x.count) elements) to \(shape)")
         let y = Tensor(viewOf: x.storage, shape: shape)
-        op.record(y, inputs: [x]) { dy in
+        op.record(y, inputs: [x]) { [unowned y] dy in
+            // The same elements in the same order: the first gradient to arrive is handed over whole.
+            if x.gradStorage == nil, let gradient = y.gradStorage {
+                x.adoptGradient(gradient)
+                return
+            }
             let dx = x.grad
             for i in 0..<x.count { dx[i] += dy[i] }
         }
