@@ -46,7 +46,8 @@ public enum BenchmarkSubtask: String, CaseIterable, Codable, Sendable {
     }
 }
 
-/// One line of an MME task file: `image_name<TAB>question<TAB>answer<TAB>reply`.
+/// One benchmark question, as a line of an MME task file holds it (the reply is the model's and
+/// joins it in `Metrics.MMERecord`).
 public struct BenchmarkQuestion: Hashable, Sendable {
     public let subtask: BenchmarkSubtask
     /// The image's file name; for a rendered scene, its key's name with ".png".
@@ -55,15 +56,12 @@ public struct BenchmarkQuestion: Hashable, Sendable {
     public let question: String
     /// "Yes" or "No".
     public let answer: String
-    /// The model's reply; empty until a model fills it.
-    public var reply: String
 
-    public init(subtask: BenchmarkSubtask, imageName: String, question: String, answer: String, reply: String = "") {
+    public init(subtask: BenchmarkSubtask, imageName: String, question: String, answer: String) {
         self.subtask = subtask
         self.imageName = imageName
         self.question = question
         self.answer = answer
-        self.reply = reply
     }
 
     /// The scene the image name stands for, or nil for a real image.
@@ -107,40 +105,4 @@ public struct Benchmark: Sendable {
 
     /// The questions of one subtask, in order.
     public func questions(in subtask: BenchmarkSubtask) -> [BenchmarkQuestion] { questions.filter { $0.subtask == subtask } }
-
-    /// Writes one MME task file per subtask (`<subtask>.txt`) into the folder, creating it.
-    public func write(to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for subtask in BenchmarkSubtask.allCases {
-            let lines = questions(in: subtask).map { q in
-                [q.imageName, q.question, q.answer, q.reply].map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }
-                    .joined(separator: "\t")
-            }
-            try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: folder.appendingPathComponent("\(subtask.rawValue).txt"), options: .atomic)
-        }
-    }
-
-    /// Reads the MME task files of a folder (a missing subtask file is an error; a line may omit the reply).
-    public static func read(from folder: URL) throws -> Benchmark {
-        var questions: [BenchmarkQuestion] = []
-        for subtask in BenchmarkSubtask.allCases {
-            let url = folder.appendingPathComponent("\(subtask.rawValue).txt")
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw DataError("\(url.path): missing (an MME results folder has one file per subtask)")
-            }
-            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            for (number, rawLine) in lines.enumerated() {
-                // Files written on Windows end lines with CR LF.
-                let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-                guard !line.isEmpty else { continue }
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                guard fields.count == 3 || fields.count == 4 else {
-                    throw DataError("\(url.path):\(number + 1): expected image<TAB>question<TAB>answer<TAB>reply, found \(fields.count) fields")
-                }
-                questions.append(BenchmarkQuestion(subtask: subtask, imageName: fields[0], question: fields[1], answer: fields[2],
-                                                   reply: fields.count == 4 ? fields[3] : ""))
-            }
-        }
-        return Benchmark(questions: questions)
-    }
 }

@@ -8,11 +8,15 @@ public struct GenerationOptions: Sendable {
     public var beams: Int
     /// Beam scores are divided by (generated length)^lengthPenalty, as `transformers`.
     public var lengthPenalty: Float
+    /// Only ids below this are generated: the model's vocabulary may have rows its tokenizer never
+    /// uses (it stopped merging early), which must never be chosen.
+    public var vocabularyLimit: Int?
 
-    public init(maxNewTokens: Int = 48, beams: Int = 1, lengthPenalty: Float = 1) {
+    public init(maxNewTokens: Int = 48, beams: Int = 1, lengthPenalty: Float = 1, vocabularyLimit: Int? = nil) {
         self.maxNewTokens = maxNewTokens
         self.beams = beams
         self.lengthPenalty = lengthPenalty
+        self.vocabularyLimit = vocabularyLimit
     }
 }
 
@@ -92,6 +96,7 @@ extension InstructBlip {
 
     private func greedy(_ requests: [GenerationRequest], _ options: GenerationOptions) throws -> [[Int32]] {
         let b = requests.count, v = config.textConfig.vocabSize, eos = Int32(config.textConfig.eosTokenId)
+        let usable = min(options.vocabularyLimit ?? v, v)
         var keyMask: [Int32] = []
         var (cache, logits) = try prefill(requests, keyMask: &keyMask)
         var outputs = [[Int32]](repeating: [], count: b)
@@ -99,7 +104,7 @@ extension InstructBlip {
         for _ in 0..<options.maxNewTokens {
             var next = [Int32](repeating: eos, count: b)
             for bi in 0..<b where !finished[bi] {
-                let row = UnsafeBufferPointer(start: logits.data + bi * v, count: v)
+                let row = UnsafeBufferPointer(start: logits.data + bi * v, count: usable)
                 let best = Int32(row.indices.max { row[$0] < row[$1] }!)
                 if best == eos { finished[bi] = true } else { outputs[bi].append(best) }
                 next[bi] = best
@@ -112,6 +117,7 @@ extension InstructBlip {
 
     private func beamSearch(_ request: GenerationRequest, _ options: GenerationOptions) throws -> [Int32] {
         let k = options.beams, v = config.textConfig.vocabSize, eos = Int32(config.textConfig.eosTokenId)
+        let usable = min(options.vocabularyLimit ?? v, v)
         var keyMask: [Int32] = []
         var (cache, logits) = try prefill([request], keyMask: &keyMask)
         // Live beams: tokens so far and summed log-probability; one beam until the first expansion.
@@ -124,11 +130,11 @@ extension InstructBlip {
             for (index, beam) in beams.enumerated() {
                 let row = logits.data + index * v
                 var maxValue = -Float.infinity
-                for j in 0..<v { maxValue = max(maxValue, row[j]) }
+                for j in 0..<usable { maxValue = max(maxValue, row[j]) }
                 var sum: Float = 0
-                for j in 0..<v { sum += expf(row[j] - maxValue) }
+                for j in 0..<usable { sum += expf(row[j] - maxValue) }
                 let logNorm = maxValue + logf(sum)
-                for j in 0..<v { candidates.append((index, Int32(j), beam.score + row[j] - logNorm)) }
+                for j in 0..<usable { candidates.append((index, Int32(j), beam.score + row[j] - logNorm)) }
             }
             candidates.sort { $0.score > $1.score }
             var next: [(tokens: [Int32], score: Float)] = []

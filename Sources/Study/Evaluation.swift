@@ -79,7 +79,8 @@ struct Evaluator {
                 GenerationRequest(pixels: blank ? Tensor(zeros: [3, size, size]) : try data.pixels(image),
                                   promptIds: encoder.prompt(query), qformerIds: encoder.qformerIds(query))
             }
-            let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: maxNewTokens, beams: spec.beams))
+            let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: maxNewTokens, beams: spec.beams,
+                                                                                  vocabularyLimit: data.tokenizer.vocabularySize))
             replies += outputs.map { data.tokenizer.decode($0.map(Int.init)).trimmingCharacters(in: .whitespacesAndNewlines) }
         }
         return replies

@@ -42,7 +42,7 @@ enum Gates {
         for start in stride(from: 0, to: rows.count, by: 16) {
             let batch = Array(rows[start..<min(start + 16, rows.count)])
             let requests = batch.map { GenerationRequest(pixels: nil, promptIds: encoder.prompt($0.query, image: false), qformerIds: []) }
-            let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: 16))
+            let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: 16, vocabularyLimit: tokenizer.vocabularySize))
             for (row, output) in zip(batch, outputs) {
                 let skill = row.skill?.rawValue ?? "caption"
                 let answer = tokenizer.decode(output.map(Int.init))

@@ -178,7 +178,9 @@ public final class Runner {
         case .language:
             let model = InstructBlip(config: spec.model, seed: spec.train.seed)
             model.setTrainable(TrainableParts(spec: "language", layers: spec.model.textConfig.numHiddenLayers)!)
-            let objective = LanguageObjective(model: model, encoder: encoder, train: split.train(.reading).map(\.example),
+            // Reading rows teach answering from a description; caption rows teach the language of
+            // captions, which alignment will ask the frozen model to produce from the image.
+            let objective = LanguageObjective(model: model, encoder: encoder, train: split.train(.reading, .caption).map(\.example),
                                               heldOut: split.heldOut(.reading).map(\.example))
             logger.info("\(study.name): training the language model on \(objective.trainCount) text rows")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)

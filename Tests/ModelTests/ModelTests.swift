@@ -193,6 +193,14 @@ func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) 
         #expect(beams == (try model.generate([request], options: GenerationOptions(maxNewTokens: 5, beams: 3))))
         #expect(beams[0].count <= 5)
     }
+
+    @Test func generationKeepsToTheTokenizersVocabulary() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 8)
+        for beams in [1, 3] {
+            let outputs = try model.generate(requests(model.config), options: GenerationOptions(maxNewTokens: 8, beams: beams, vocabularyLimit: 12))
+            #expect(outputs.joined().allSatisfy { $0 < 12 }, "beams \(beams)")
+        }
+    }
 }
 
 func random(_ shape: [Int], seed: UInt64) -> Tensor {
