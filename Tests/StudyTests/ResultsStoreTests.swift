@@ -1,0 +1,42 @@
+import Foundation
+@testable import Study
+import Testing
+
+@Suite struct ResultsStoreTests {
+    @Test func everyRecordRoundTrips() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try ResultsStore(workspace: folder)
+        let started = RunRecord(id: nil, study: "exp03", hash: "abc", profile: "full", canonical: "{}", status: .running,
+                                startedAt: Date(timeIntervalSince1970: 1_000_000), finishedAt: nil, seconds: nil, commit: "c0ffee",
+                                engine: "engine-1", blas: "OpenBLAS Zen", machine: "test", pid: 42, error: nil,
+                                loadedTensors: "[]", freshTensors: "[]")
+        let run = try store.begin(started)
+        let id = try #require(run.id)
+        let points = [CurvePoint(runId: id, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4),
+                      CurvePoint(runId: id, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2)]
+        try store.append(points)
+        try store.record(CheckpointRecord(runId: id, step: 2, path: "runs/x/step-2", sha256: "ff", evalLoss: 2.2, best: false))
+        try store.record(ArtifactRecord(runId: id, kind: "model", path: "runs/x/model", sha256: "ee"))
+        try store.recordTensors(runId: id, loaded: ["a"], fresh: ["b", "c"])
+        try store.markBest(runId: id, step: 2)
+        let metrics = [MetricRecord(runId: id, condition: "image", name: "rouge1", value: 0.25),
+                       MetricRecord(runId: id, condition: "blind", name: "rouge1", value: 0.125)]
+        try store.finish(runId: id, metrics: metrics, seconds: 12.5)
+
+        let reopened = try ResultsStore(workspace: folder)
+        let stored = try #require(try reopened.latestRun(study: "exp03", hash: "abc"))
+        #expect(stored.status == .finished && stored.seconds == 12.5 && stored.pid == 0 && stored.commit == "c0ffee")
+        #expect(stored.loadedTensors == #"["a"]"# && stored.freshTensors == #"["b","c"]"#)
+        #expect(try reopened.curve(runId: id) == points)
+        #expect(try reopened.metrics(runId: id).sorted { $0.condition < $1.condition } == metrics.sorted { $0.condition < $1.condition })
+        #expect(try reopened.checkpoints(runId: id).map(\.best) == [true])
+        #expect(try reopened.artifacts(runId: id).map(\.kind) == ["model"])
+        #expect(try reopened.latestRun(study: "exp03", hash: "other") == nil)
+        #expect(try reopened.integrityCheck() == "ok")
+
+        // A resumed run drops the curve its interrupted process wrote past the resume state.
+        try reopened.truncateCurve(runId: id, after: 1)
+        #expect(try reopened.curve(runId: id).map(\.step) == [1])
+    }
+}
