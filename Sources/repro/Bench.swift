@@ -65,14 +65,20 @@ enum SgemmBenchmark {
                        a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n)
         }
         product()
-        var iterations = 0
-        let start = monotonicSeconds()
-        var elapsed = 0.0
-        repeat {
-            product()
-            iterations += 1
-            elapsed = monotonicSeconds() - start
-        } while elapsed < seconds
+        let (iterations, elapsed) = timeRepeatedly(seconds: seconds, product)
         return 2 * Double(n) * Double(n) * Double(n) * Double(iterations) / elapsed / 1e9
     }
+}
+
+/// Runs `body` until `seconds` have passed (at least once); returns the count and the time taken.
+func timeRepeatedly(seconds: Double, _ body: () throws -> Void) rethrows -> (count: Int, seconds: Double) {
+    let start = monotonicSeconds()
+    var count = 0
+    var elapsed = 0.0
+    repeat {
+        try body()
+        count += 1
+        elapsed = monotonicSeconds() - start
+    } while elapsed < seconds
+    return (count, elapsed)
 }

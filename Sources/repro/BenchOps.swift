@@ -42,17 +42,17 @@ struct BenchOps: ParsableCommand {
         for _ in 0..<3 { step() }
 
         // Plain timing first, then the same steps under the profiler for the breakdown.
-        let plain = timeSteps(seconds: seconds, step)
+        let plain = timeRepeatedly(seconds: seconds, step)
         let profiler = OpProfiler()
-        let profiled = OpProfiler.$current.withValue(profiler) { timeSteps(seconds: seconds, step) }
+        let profiled = OpProfiler.$current.withValue(profiler) { timeRepeatedly(seconds: seconds, step) }
         let report = profiler.report
-        let gemmShare = report.gemmSeconds / profiled.total
-        let perStep = plain.total / Double(plain.steps)
+        let gemmShare = report.gemmSeconds / profiled.seconds
+        let perStep = plain.seconds / Double(plain.count)
 
         if json {
             var ops: [String: Any] = [:]
             for (name, phases) in report.ops {
-                ops[name] = Dictionary(uniqueKeysWithValues: phases.map { ($0.key.rawValue, $0.value.seconds / Double(profiled.steps) * 1e3) })
+                ops[name] = Dictionary(uniqueKeysWithValues: phases.map { ($0.key.rawValue, $0.value.seconds / Double(profiled.count) * 1e3) })
             }
             let payload: [String: Any] = [
                 "config": ["width": width, "sequence": sequence, "batch": batch, "heads": heads, "intermediate": intermediate],
@@ -65,23 +65,11 @@ struct BenchOps: ParsableCommand {
         }
         print("block    width \(width), sequence \(sequence), batch \(batch), heads \(heads), intermediate \(intermediate)")
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads")
-        print(String(format: "step     %.2f ms forward + backward (%d steps timed)", perStep * 1e3, plain.steps))
+        print(String(format: "step     %.2f ms forward + backward (%d steps timed)", perStep * 1e3, plain.count))
         print(String(format: "sgemm    %.1f%% of the profiled time at %.1f GFLOP/s; outside sgemm %.1f%%",
                      gemmShare * 100, report.gemmFlops / report.gemmSeconds / 1e9, (1 - gemmShare) * 100))
         print("")
-        printOpTable(report, steps: profiled.steps)
-    }
-
-    private func timeSteps(seconds: Double, _ step: () -> Void) -> (steps: Int, total: Double) {
-        let start = monotonicSeconds()
-        var steps = 0
-        var elapsed = 0.0
-        repeat {
-            step()
-            steps += 1
-            elapsed = monotonicSeconds() - start
-        } while elapsed < seconds
-        return (steps, elapsed)
+        printOpTable(report, steps: profiled.count)
     }
 }
 

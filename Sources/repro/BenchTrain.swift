@@ -51,15 +51,7 @@ struct BenchTrain: ParsableCommand {
         }
         for _ in 0..<2 { try step() }
         let profiler = OpProfiler()
-        var steps = 0
-        let start = monotonicSeconds()
-        try OpProfiler.$current.withValue(profiler) {
-            repeat {
-                try step()
-                steps += 1
-            } while monotonicSeconds() - start < seconds
-        }
-        let elapsed = monotonicSeconds() - start
+        let (steps, elapsed) = try OpProfiler.$current.withValue(profiler) { try timeRepeatedly(seconds: seconds, step) }
         let report = profiler.report
         let peak = SgemmBenchmark.gflops(size: 1024, seconds: 1)
         let ours = Measurement(

@@ -110,26 +110,31 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
                    a: x.data, lda: inFeatures, b: weight.data, ldb: inFeatures,
                    beta: bias == nil ? 0 : 1, c: y.data, ldc: outFeatures)
-        op.record(y, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-            if x.requiresGrad {
-                // dx[rows, in] += dy[rows, out] @ W[out, in]
-                BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
-                           a: dy, lda: outFeatures, b: weight.data, ldb: inFeatures, beta: 1, c: x.grad, ldc: inFeatures)
-            }
-            if weight.requiresGrad {
-                // dW[out, in] += dyᵀ[out, rows] @ x[rows, in]
-                BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                           a: dy, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: weight.grad, ldc: inFeatures)
-            }
-            if let bias, bias.requiresGrad {
-                let db = bias.grad
-                for r in 0..<rows {
-                    let row = dy + r * outFeatures
-                    for j in 0..<outFeatures { db[j] += row[j] }
-                }
-            }
-        }
+        op.record(y, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in linearBackward(dy, x, weight, bias) }
         return y
+    }
+}
+
+/// The gradients of `x Wᵀ + b` given dy `[rows, out]`, added into those inputs that need one.
+private func linearBackward(_ dy: UnsafePointer<Float>, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?) {
+    let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+    let rows = x.count / max(inFeatures, 1)
+    if x.requiresGrad {
+        // dx[rows, in] += dy[rows, out] @ W[out, in]
+        BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
+                   a: dy, lda: outFeatures, b: weight.data, ldb: inFeatures, beta: 1, c: x.grad, ldc: inFeatures)
+    }
+    if weight.requiresGrad {
+        // dW[out, in] += dyᵀ[out, rows] @ x[rows, in]
+        BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
+                   a: dy, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: weight.grad, ldc: inFeatures)
+    }
+    if let bias, bias.requiresGrad {
+        let db = bias.grad
+        for r in 0..<rows {
+            let row = dy + r * outFeatures
+            for j in 0..<outFeatures { db[j] += row[j] }
+        }
     }
 }
 
@@ -153,22 +158,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, adapterInput: Ten
         BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: rank, alpha: scaling,
                    a: low.data, lda: rank, b: b.data, ldb: rank, beta: 1, c: y.data, ldc: outFeatures)
         op.record(y, inputs: [x, weight, adapterInput, a, b] + (bias.map { [$0] } ?? [])) { dy in
-            if x.requiresGrad {
-                // dx[rows, in] += dy W
-                BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
-                           a: dy, lda: outFeatures, b: weight.data, ldb: inFeatures, beta: 1, c: x.grad, ldc: inFeatures)
-            }
-            if weight.requiresGrad {
-                BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                           a: dy, lda: outFeatures, b: x.data, ldb: inFeatures, beta: 1, c: weight.grad, ldc: inFeatures)
-            }
-            if let bias, bias.requiresGrad {
-                let db = bias.grad
-                for r in 0..<rows {
-                    let row = dy + r * outFeatures
-                    for j in 0..<outFeatures { db[j] += row[j] }
-                }
-            }
+            linearBackward(dy, x, weight, bias)
             if b.requiresGrad {
                 // dB[out, r] += scaling · dyᵀ low
                 BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: rank, k: rows, alpha: scaling,
