@@ -283,21 +283,30 @@ public func swiglu(gate: Tensor, up: Tensor) -> Tensor {
         precondition(gate.shape == up.shape, "swiglu of gate \(gate.shape) and up \(up.shape): shapes differ")
         let y = Tensor(uninitialized: gate.shape)
         let (g, u, o) = (gate.data, up.data, y.data)
-        Parallel.forEach(y.count) { r in for i in r { o[i] = g[i] / (1 + expf(-g[i])) * u[i] } }
+        let recording = Autodiff.needsGradient(gate, up)
+        // sigmoid(gate): [count], kept for backward so that it needs no exponentials
+        let sigmoid = Storage(count: recording ? y.count : 0, zeroed: false)
+        let s = sigmoid.pointer
+        Parallel.forEach(y.count) { r in
+            if recording {
+                for i in r {
+                    s[i] = 1 / (1 + expf(-g[i]))
+                    o[i] = g[i] * s[i] * u[i]
+                }
+            } else {
+                for i in r { o[i] = g[i] / (1 + expf(-g[i])) * u[i] }
+            }
+        }
         op.record(y, inputs: [gate, up]) { dy in
-            // Separate loops without optionals inside, so that each vectorises.
+            withExtendedLifetime(sigmoid) {}
+            // Separate loops, so that each vectorises.
             if gate.requiresGrad {
                 let dg = gate.grad
-                Parallel.forEach(y.count) { r in
-                    for i in r {
-                        let s = 1 / (1 + expf(-g[i]))
-                        dg[i] += dy[i] * u[i] * s * (1 + g[i] * (1 - s))
-                    }
-                }
+                Parallel.forEach(y.count) { r in for i in r { dg[i] += dy[i] * u[i] * s[i] * (1 + g[i] * (1 - s[i])) } }
             }
             if up.requiresGrad {
                 let du = up.grad
-                Parallel.forEach(y.count) { r in for i in r { du[i] += dy[i] * g[i] / (1 + expf(-g[i])) } }
+                Parallel.forEach(y.count) { r in for i in r { du[i] += dy[i] * g[i] * s[i] } }
             }
         }
         return y

@@ -13,11 +13,12 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
         let half = d / 2
         // Frequencies as transformers computes them: theta ** (2i / D) in Float32.
         let inverseFrequency = (0..<half).map { 1 / powf(theta, Float(2 * $0) / Float(d)) }
-        // cos, sin: [B*T, D/2]
-        var cosines = [Float](repeating: 0, count: b * t * half)
+        // cos, sin: [P, D/2] for the P position rows given (T when the batch shares them)
+        let tableRows = positions.count
+        var cosines = [Float](repeating: 0, count: tableRows * half)
         var sines = cosines
-        for row in 0..<(b * t) {
-            let position = Float(positions[positions.count == t ? row % t : row])
+        for row in 0..<tableRows {
+            let position = Float(positions[row])
             for i in 0..<half {
                 let angle = position * inverseFrequency[i]
                 cosines[row * half + i] = cosf(angle)
@@ -32,7 +33,7 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
                 let base = (row * h + head) * d
                 let (xr, yr) = (xp + base, yp + base)
                 for i in 0..<half {
-                    let (c, s) = (cosines[row * half + i], sines[row * half + i])
+                    let (c, s) = (cosines[(row % tableRows) * half + i], sines[(row % tableRows) * half + i])
                     let (first, second) = (xr[i], xr[i + half])
                     yr[i] = first * c - second * s
                     yr[i + half] = second * c + first * s
@@ -47,7 +48,7 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
                     let base = (row * h + head) * d
                     let (dxr, dyr) = (dx + base, dy + base)
                     for i in 0..<half {
-                        let (c, s) = (cosines[row * half + i], sines[row * half + i])
+                        let (c, s) = (cosines[(row % tableRows) * half + i], sines[(row % tableRows) * half + i])
                         dxr[i] += dyr[i] * c + dyr[i + half] * s
                         dxr[i + half] += dyr[i + half] * c - dyr[i] * s
                     }
