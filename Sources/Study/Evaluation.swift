@@ -21,7 +21,7 @@ struct Evaluator {
     /// The CLIP scorer and how it reads text, when the study has one.
     let clip: ClipModel?
     /// Generation batch size.
-    var batch = 16
+    var batch = 32
 
     func evaluate(_ model: InstructBlip) throws -> [Measured] {
         var measured: [Measured] = []
@@ -90,7 +90,8 @@ struct Evaluator {
     func benchmark(_ model: InstructBlip, blank: Bool, folder: URL) throws -> MMEScores {
         let questions = data.benchmark.questions
         let prompts = questions.map { (ImageSource.scene($0.scene!), $0.question) }
-        let replies = try generate(model, prompts, blank: blank, maxNewTokens: 6)
+        // A yes or a no and the end of the sequence: longer replies are scored on their first characters anyway.
+        let replies = try generate(model, prompts, blank: blank, maxNewTokens: 3)
         var subtasks: [MMESubtask] = []
         for subtask in BenchmarkSubtask.allCases {
             let records = zip(questions, replies).filter { $0.0.subtask == subtask }.map { question, reply in
