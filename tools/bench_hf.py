@@ -11,7 +11,6 @@ Prints one JSON object: samples_per_second, step_ms, peak_rss_mb, versions.
 import argparse
 import json
 import platform
-import resource
 import time
 
 import peft
@@ -19,6 +18,16 @@ import torch
 import transformers
 from peft import LoraConfig, get_peft_model
 from transformers import InstructBlipConfig, InstructBlipForConditionalGeneration
+
+
+def peak_rss_mb():
+    """VmHWM of this process. (getrusage's ru_maxrss would include the memory of the process
+    that started us: Linux keeps it across exec.)"""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main():
@@ -83,7 +92,7 @@ def main():
     print(json.dumps({
         "samples_per_second": steps * b * args.accumulation / elapsed,
         "step_ms": elapsed / steps * 1e3,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "threads": torch.get_num_threads(),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__, "peft": peft.__version__},
