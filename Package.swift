@@ -67,7 +67,9 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Engine"], exclude: ["Fixtures"]),
-        .testTarget(name: "StudyTests", dependencies: ["Study", "Data", "Model"]),
+        .testTarget(
+            name: "StudyTests",
+            dependencies: ["Study", "Data", "Model", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Study"]),
     ],
     swiftLanguageModes: [.v6]

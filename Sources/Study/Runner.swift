@@ -45,7 +45,8 @@ public final class Runner {
             switch run.status {
             case .finished: return .fresh(run)
             case .failed: return .failed(run)
-            case .running: return processIsAlive(run.pid) ? .running(run) : .interrupted(run)
+            // Only a live trainer holds the study's lock; a record still "running" without it was left by a process that died.
+            case .running: return StudyLock.isHeld(workspace: workspace.root, study: study.name) ? .running(run) : .interrupted(run)
             }
         }
         if let old = try store.latestRun(study: study.name) { return .stale(changes(from: old.canonical, to: study.canonical)) }
@@ -113,7 +114,8 @@ public final class Runner {
         var run: RunRecord
         let resumable: RunRecord?
         switch state {
-        case .interrupted(let previous), .failed(let previous): resumable = previous
+        // Holding the lock, a "running" record can only be a dead process's.
+        case .interrupted(let previous), .failed(let previous), .running(let previous): resumable = previous
         default: resumable = nil
         }
         if let previous = resumable, !forced, FileManager.default.fileExists(atPath: folder.state.path) {
@@ -333,9 +335,4 @@ extension PretrainingSample {
 
 extension Example {
     init(_ sample: RewardSample) { self.init(image: sample.image, query: sample.query, response: sample.response) }
-}
-
-/// Whether a process with this id exists.
-func processIsAlive(_ pid: Int32) -> Bool {
-    pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
 }

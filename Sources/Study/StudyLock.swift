@@ -28,6 +28,17 @@ public final class StudyLock {
         _ = pid.withCString { write(descriptor, $0, strlen($0)) }
     }
 
+    /// Whether some process holds the lock now (a probe that takes and releases it).
+    public static func isHeld(workspace: URL, study: String) -> Bool {
+        let path = workspace.appendingPathComponent("locks").appendingPathComponent("\(study).lock").path
+        let descriptor = open(path, O_RDWR)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
     /// The process id written by the holder, or 0.
     static func holder(_ path: String) -> Int32 {
         Int32((try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import Logging
+@testable import Study
+import Testing
+
+/// A real crash: `repro run` killed with SIGKILL in the middle of training, then run again.
+@Suite(.serialized) struct KillTests {
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/repro")
+
+    func repro(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = KillTests.binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Curve points stored so far in a workspace (0 before the store exists).
+    func storedSteps(_ workspace: URL) -> Int {
+        let path = workspace.appendingPathComponent("results.sqlite").path
+        guard FileManager.default.fileExists(atPath: path), let queue = try? DatabaseQueue(path: path) else { return 0 }
+        return (try? queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM curve") ?? 0 }) ?? 0
+    }
+
+    @Test func aRunKilledMidTrainingResumesToTheSameResult() throws {
+        try #require(FileManager.default.fileExists(atPath: KillTests.binary.path), "build repro first (make test does)")
+        let study = tinyLanguageStudy.replacingOccurrences(of: "max_steps = 9", with: "max_steps = 40")
+            .replacingOccurrences(of: "epochs = 1", with: "epochs = 3")
+        let folder = try StudyFolder(["lm.toml": study])
+        let killed = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let whole = killed.appendingPathExtension("whole")
+        defer { for url in [killed, whole] { try? FileManager.default.removeItem(at: url) } }
+
+        let first = try repro(["run", "--studies", folder.url.path, "--workspace", killed.path])
+        let deadline = Date().addingTimeInterval(120)
+        while storedSteps(killed) < 10 && first.isRunning && Date() < deadline { usleep(20_000) }
+        try #require(first.isRunning, "the run ended before it could be killed")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let killedAt = storedSteps(killed)
+        #expect(killedAt >= 10 && killedAt < 40)
+
+        let catalog = try folder.load()
+        let runner = try Runner(catalog: catalog, workspace: Workspace(killed), logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        guard case .interrupted(let interrupted) = try runner.state(of: catalog.study(named: "lm")) else {
+            Issue.record("a killed run shows as interrupted")
+            return
+        }
+        for workspace in [killed, whole] {
+            let process = try repro(["run", "--studies", folder.url.path, "--workspace", workspace.path])
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        func results(_ workspace: URL) throws -> ([String: Double], [Double], Data) {
+            let store = try ResultsStore(workspace: workspace)
+            let run = try #require(try store.latestRun(study: "lm"))
+            #expect(run.status == .finished)
+            let metrics = Dictionary(uniqueKeysWithValues: try store.metrics(runId: run.id!).map { ("\($0.condition).\($0.name)", $0.value) })
+            let weights = try Data(contentsOf: Workspace(workspace).runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors"))
+            #expect(try store.integrityCheck() == "ok")
+            return (metrics, try store.curve(runId: run.id!).map(\.trainLoss), weights)
+        }
+        // The same run continued (a fresh start would make a new run record, and the same numbers).
+        #expect(try ResultsStore(workspace: killed).latestRun(study: "lm")?.id == interrupted.id)
+        let (a, b) = (try results(killed), try results(whole))
+        #expect(a.0 == b.0, "killed after \(killedAt) steps")
+        #expect(a.1 == b.1 && a.1.count == 40)
+        #expect(a.2 == b.2)
+    }
+}
