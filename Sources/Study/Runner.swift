@@ -130,6 +130,7 @@ public final class Runner {
         let start = monotonicSeconds()
         do {
             let measured = try execute(study, run: run, folder: folder)
+            try recordArtifacts(runId: run.id!, folder: folder)
             try store.finish(runId: run.id!, metrics: measured.map { MetricRecord(runId: run.id!, condition: $0.condition, name: $0.name, value: $0.value) },
                              seconds: monotonicSeconds() - start)
         } catch {
@@ -139,6 +140,18 @@ public final class Runner {
         let record = try store.run(id: run.id!)!
         logger.info("\(study.name): done in \(String(format: "%.0f", record.seconds ?? 0)) s")
         return record
+    }
+
+    /// Records every file the run made (the model, its outputs) with its sha256; the kind is the
+    /// file's path within the run folder.
+    func recordArtifacts(runId: Int64, folder: RunFolder) throws {
+        for directory in [folder.model, folder.outputs] {
+            guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
+            for case let file as URL in files where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+                let kind = String(file.standardizedFileURL.path.dropFirst(folder.url.standardizedFileURL.path.count + 1))
+                try store.record(ArtifactRecord(runId: runId, kind: kind, path: workspace.relative(file), sha256: try sha256(of: file)))
+            }
+        }
     }
 
     func bundle(_ recipe: DataRecipe) throws -> DataBundle {

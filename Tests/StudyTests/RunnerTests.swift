@@ -92,6 +92,9 @@ struct Interruption: Error {}
         let url = workspace()
         defer { try? FileManager.default.removeItem(at: url) }
         #expect(try runner(folder, url).run([]).count == 1)
+        let store = try ResultsStore(workspace: url)
+        let kinds = try store.artifacts(runId: try #require(try store.latestRun(study: "lm")?.id)).map(\.kind)
+        #expect(kinds.contains("model/model.safetensors") && kinds.contains("model/config.json") && kinds.contains("model/tokenizer.json"))
         #expect(try runner(folder, url).run([]).isEmpty)
         let edited = try StudyFolder(["lm.toml": tinyLanguageStudy.replacingOccurrences(of: "learning_rate = 1e-2", with: "learning_rate = 2e-2")])
         let stale = try runner(edited, url)
