@@ -3,7 +3,19 @@ import Engine
 import Model
 
 /// Align, instruct and fine-tune: InstructBLIP's token loss on (image, query, response) examples.
-final class VisionLanguageObjective: Objective {
+/// An objective over two lists of examples; the trainer counts them.
+protocol SplitObjective: Objective {
+    associatedtype Item
+    var train: [Item] { get }
+    var heldOut: [Item] { get }
+}
+
+extension SplitObjective {
+    var trainCount: Int { train.count }
+    var heldOutCount: Int { heldOut.count }
+}
+
+final class VisionLanguageObjective: SplitObjective {
     let model: InstructBlip
     let encoder: PromptEncoder
     let data: DataBundle
@@ -17,8 +29,6 @@ final class VisionLanguageObjective: Objective {
         self.heldOut = heldOut
     }
 
-    var trainCount: Int { train.count }
-    var heldOutCount: Int { heldOut.count }
     var trainable: [Tensor] { model.parameters.trainable }
 
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
@@ -36,7 +46,7 @@ final class VisionLanguageObjective: Objective {
 }
 
 /// The language stage: the language model alone on text.
-final class LanguageObjective: Objective {
+final class LanguageObjective: SplitObjective {
     let model: InstructBlip
     let encoder: PromptEncoder
     let train: [Example], heldOut: [Example]
@@ -48,8 +58,6 @@ final class LanguageObjective: Objective {
         self.heldOut = heldOut
     }
 
-    var trainCount: Int { train.count }
-    var heldOutCount: Int { heldOut.count }
     var trainable: [Tensor] { model.parameters.trainable }
 
     func loss(_ examples: [Example], _ context: ForwardContext, reduction: Reduction) -> (Tensor, Int) {
@@ -74,7 +82,7 @@ final class LanguageObjective: Objective {
 }
 
 /// The vision stage: the ViT with classification heads on each scene's targets.
-final class VisionObjective: Objective {
+final class VisionObjective: SplitObjective {
     let model: InstructBlip
     let probe: VisionProbe
     let data: DataBundle
@@ -99,8 +107,6 @@ final class VisionObjective: Objective {
         self.heldOut = heldOut
     }
 
-    var trainCount: Int { train.count }
-    var heldOutCount: Int { heldOut.count }
     var trainable: [Tensor] { model.parameters.trainable + probe.parameters }
 
     /// Each head's targets for a batch of scenes, in the order of the heads' logits.
@@ -134,7 +140,7 @@ final class VisionObjective: Objective {
 }
 
 /// The CLIP scorer: the contrastive loss over batches of (scene, caption) pairs.
-final class ClipObjective: Objective {
+final class ClipObjective: SplitObjective {
     let model: ClipModel
     let encoder: PromptEncoder
     let data: DataBundle
@@ -148,8 +154,6 @@ final class ClipObjective: Objective {
         self.heldOut = heldOut
     }
 
-    var trainCount: Int { train.count }
-    var heldOutCount: Int { heldOut.count }
     var trainable: [Tensor] { model.parameters.trainable }
 
     func embeddings(_ examples: [Example], _ context: ForwardContext) throws -> (images: Tensor, texts: Tensor) {
