@@ -126,6 +126,15 @@ public final class ResultsStore: Sendable {
         configuration.busyMode = .timeout(30)
         let path = workspace.appendingPathComponent("results.sqlite").path
         database = try DatabaseQueue(path: path, configuration: configuration)
+        // Two processes opening a new workspace at once would both create the tables: one migrates at a time.
+        let lock = open(workspace.appendingPathComponent("results.lock").path, O_RDWR | O_CREAT, 0o644)
+        guard lock >= 0, flock(lock, LOCK_EX) == 0 else {
+            throw StudyError(file: workspace.path, key: nil, problem: "cannot lock results.lock (errno \(errno))")
+        }
+        defer {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
         if try database.read({ try migrator.hasBeenSuperseded($0) }) {
             throw StudyError(file: path, key: nil, problem: "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace")
         }

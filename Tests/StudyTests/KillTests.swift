@@ -71,4 +71,25 @@ import Testing
         #expect(a.1 == b.1 && a.1.count == 40)
         #expect(a.2 == b.2)
     }
+
+    @Test func twoRunsAtOnceTrainEachStudyOnce() throws {
+        try #require(FileManager.default.fileExists(atPath: KillTests.binary.path), "build repro first (make test does)")
+        let second = tinyLanguageStudy.replacingOccurrences(of: "learning_rate = 1e-2", with: "learning_rate = 2e-2")
+        let folder = try StudyFolder(["lm.toml": tinyLanguageStudy, "lm2.toml": second])
+        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("twice-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let processes = try (0..<2).map { _ in try repro(["run", "--studies", folder.url.path, "--workspace", workspace.path]) }
+        for process in processes {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let store = try ResultsStore(workspace: workspace)
+        for study in ["lm", "lm2"] {
+            let queue = try DatabaseQueue(path: workspace.appendingPathComponent("results.sqlite").path)
+            let runs = try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE study = ?", arguments: [study]) ?? 0 }
+            #expect(runs == 1, "\(study) trained \(runs) times")
+            #expect(try store.latestRun(study: study)?.status == .finished)
+        }
+        #expect(try store.integrityCheck() == "ok")
+    }
 }
