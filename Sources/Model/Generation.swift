@@ -129,11 +129,7 @@ extension InstructBlip {
             var candidates: [(beam: Int, token: Int32, score: Float)] = []
             for (index, beam) in beams.enumerated() {
                 let row = logits.data + index * v
-                var maxValue = -Float.infinity
-                for j in 0..<usable { maxValue = max(maxValue, row[j]) }
-                var sum: Float = 0
-                for j in 0..<usable { sum += expf(row[j] - maxValue) }
-                let logNorm = maxValue + logf(sum)
+                let logNorm = logSumExp(row, count: usable)
                 for j in 0..<usable { candidates.append((index, Int32(j), beam.score + row[j] - logNorm)) }
             }
             candidates.sort { $0.score > $1.score }

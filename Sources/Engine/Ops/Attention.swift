@@ -112,19 +112,20 @@ struct AttentionGeometry {
         let (qb, kb) = (queryBase(b, h), keyBase(b, h))
         BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: keys, k: headSize, alpha: scale,
                    a: q + qb, lda: rowStride, b: k + kb, ldb: rowStride, beta: 0, c: p, ldc: keys)
-        let mask = keyMask.map { Array($0[(b * keys)..<((b + 1) * keys)]) }
+        // This batch row's keys start at b * keys in the mask (no copy per head).
+        let maskBase = b * keys
         for i in 0..<queries {
             let row = p + i * keys
             let limit = visibleKeys(i)
             var maxValue = -Float.infinity
-            for j in 0..<limit where mask?[j] ?? 1 != 0 { maxValue = max(maxValue, row[j]) }
+            for j in 0..<limit where keyMask?[maskBase + j] ?? 1 != 0 { maxValue = max(maxValue, row[j]) }
             guard maxValue > -Float.infinity else {
                 row.update(repeating: 0, count: keys)
                 continue
             }
             var sum: Float = 0
             for j in 0..<keys {
-                let e: Float = (j < limit && mask?[j] ?? 1 != 0) ? expf(row[j] - maxValue) : 0
+                let e: Float = (j < limit && keyMask?[maskBase + j] ?? 1 != 0) ? expf(row[j] - maxValue) : 0
                 row[j] = e
                 sum += e
             }

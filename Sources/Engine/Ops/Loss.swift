@@ -8,6 +8,15 @@ public enum Reduction: Sendable {
     case sum
 }
 
+/// log Σ exp(row[j]) over `count` values, shifted by the maximum so that no exponential overflows.
+public func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
+    var maxValue = -Float.infinity
+    for j in 0..<count { maxValue = max(maxValue, row[j]) }
+    var sum: Float = 0
+    for j in 0..<count { sum += expf(row[j] - maxValue) }
+    return maxValue + logf(sum)
+}
+
 /// The label that `transformers` uses for positions without a loss.
 public let ignoreIndex: Int32 = -100
 
@@ -29,11 +38,7 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], weights: [Float]? =
             let target = Int(targets[r])
             precondition(target >= 0 && target < v, "cross entropy target \(target) outside 0..<\(v)")
             let row = logits.data + r * v
-            var maxValue = -Float.infinity
-            for j in 0..<v { maxValue = max(maxValue, row[j]) }
-            var sum: Float = 0
-            for j in 0..<v { sum += expf(row[j] - maxValue) }
-            let lse = maxValue + logf(sum)
+            let lse = Engine.logSumExp(row, count: v)
             logSumExp[r] = lse
             total += Double(lse - row[target]) * Double(weights?[r] ?? 1)
             counted += 1
