@@ -29,8 +29,9 @@ public struct DataRecipe: Codable, Hashable, Sendable {
     public var pretrainingScenes = 8_000
     /// Visual question rows per pretraining scene.
     public var questionsPerScene = 3
-    /// Text-only rows per pretraining scene, in which the caption stands before the question.
-    public var readingRowsPerScene = 2
+    /// Rows per pretraining scene in which the caption stands before the question as text (none by
+    /// default: the language stage reads each scene's code instead, see `SceneCode`).
+    public var readingRowsPerScene = 0
     /// Share of pretraining questions asked in yes/no form (the rest are open, with a short answer).
     public var yesNoFraction = 0.5
     /// Relative frequency of each skill among pretraining questions (existence and location

@@ -28,11 +28,19 @@ public struct GenerationRequest {
     public var promptIds: [Int32]
     /// The instruction as the Q-Former reads it (no padding).
     public var qformerIds: [Int32]
+    /// `[Q, D_text]` vectors the image placeholders read instead of an image's (see `tokenMixture`).
+    public var prefix: Tensor?
 
     public init(pixels: Tensor?, promptIds: [Int32], qformerIds: [Int32]) {
         self.pixels = pixels
         self.promptIds = promptIds
         self.qformerIds = qformerIds
+    }
+
+    /// A prompt whose image placeholders read `prefix` `[Q, D_text]`.
+    public init(prefix: Tensor, promptIds: [Int32]) {
+        self.init(pixels: nil, promptIds: promptIds, qformerIds: [])
+        self.prefix = prefix
     }
 }
 
@@ -54,8 +62,11 @@ extension InstructBlip {
         let (ids, mask) = leftPadded(requests.map(\.promptIds))
         let t = ids.count / b
         let embeddings: Tensor
-        let images = requests.compactMap(\.pixels)
-        if images.isEmpty {
+        let images = requests.compactMap(\.pixels), prefixes = requests.compactMap(\.prefix)
+        if !prefixes.isEmpty {
+            precondition(prefixes.count == b && images.isEmpty, "generation requests mix prefixes with images or plain prompts")
+            embeddings = try inputEmbeddings(ids: ids, batch: b, features: concat(prefixes.map { reshape($0, [1] + $0.shape) }, axis: 0))
+        } else if images.isEmpty {
             embeddings = embedding(languageModel.embedTokens, ids: ids, shape: [b, t])
         } else {
             precondition(images.count == b, "generation requests mix prompts with and without images")

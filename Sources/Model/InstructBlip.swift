@@ -160,15 +160,15 @@ public final class InstructBlip {
     /// `targetWeights` (one per position, aligned with the shifted targets) makes the loss their
     /// weighted sum instead, as `crossEntropy(weights:)`. With `allLogits` false (training), only the
     /// positions that have a target are projected to the vocabulary: logits are `[counted, V]`.
+    /// `features`: the inputs' `imageFeatures`, when the caller has already computed them.
     public func forward(_ inputs: ModelInputs, _ context: ForwardContext, reduction: Reduction = .mean,
-                        targetWeights: [Float]? = nil, allLogits: Bool = true) throws -> (logits: Tensor, loss: Tensor?) {
+                        targetWeights: [Float]? = nil, allLogits: Bool = true, features: Tensor? = nil) throws -> (logits: Tensor, loss: Tensor?) {
         try inputs.check(config)
-        let (b, t) = (inputs.batchSize, inputs.length)
-        let features = imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
-                                     qformerAttentionMask: inputs.qformerAttentionMask, context)
-        let embeddings = try inputEmbeddings(ids: inputs.inputIds, batch: b, features: features)
-        let hidden = languageModel(embeddings, keyMask: inputs.attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
-        return head(hidden, labels: inputs.labels, batch: b, context, reduction: reduction, targetWeights: targetWeights, allLogits: allLogits)
+        let features = features ?? imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
+                                                 qformerAttentionMask: inputs.qformerAttentionMask, context)
+        return try languageModelForward(inputIds: inputs.inputIds, attentionMask: inputs.attentionMask, labels: inputs.labels,
+                                        batch: inputs.batchSize, prefix: features, context, reduction: reduction,
+                                        targetWeights: targetWeights, allLogits: allLogits)
     }
 
     /// The logits, or (when only the loss is wanted) just the loss computed on the positions that
@@ -188,13 +188,23 @@ public final class InstructBlip {
                                      reduction: reduction))
     }
 
-    /// The language model alone on text (the language pretraining stage): logits `[B, T, V]` and
-    /// the shifted-label loss when labels are given.
+    /// Mixtures of the language model's token embeddings at the query positions: `weights`
+    /// `[B * Q, V]` (each row a distribution over tokens) times the embedding table, `[B, Q, D_text]`.
+    /// A scene written this way is what the language model reads before it has a Q-Former.
+    public func tokenMixture(_ weights: Tensor) -> Tensor {
+        let q = config.numQueryTokens
+        return reshape(matmul(weights, languageModel.embedTokens), [weights.shape[0] / q, q, config.textConfig.hiddenSize])
+    }
+
+    /// The language model alone: logits `[B, T, V]` and the shifted-label loss when labels are
+    /// given. Without `prefix` it reads text only (language pretraining on text); with `prefix`
+    /// `[B, Q, D_text]`, the rows' image placeholders read those vectors in place of the image's.
     public func languageModelForward(inputIds: [Int32], attentionMask: [Int32], labels: [Int32]?, batch b: Int,
-                                     _ context: ForwardContext, reduction: Reduction = .mean,
-                                     targetWeights: [Float]? = nil, allLogits: Bool = true) -> (logits: Tensor, loss: Tensor?) {
+                                     prefix: Tensor? = nil, _ context: ForwardContext, reduction: Reduction = .mean,
+                                     targetWeights: [Float]? = nil, allLogits: Bool = true) throws -> (logits: Tensor, loss: Tensor?) {
         let t = inputIds.count / max(b, 1)
-        let embedded = embedding(languageModel.embedTokens, ids: inputIds, shape: [b, t])
+        let embedded = try prefix.map { try inputEmbeddings(ids: inputIds, batch: b, features: $0) }
+            ?? embedding(languageModel.embedTokens, ids: inputIds, shape: [b, t])
         let hidden = languageModel(embedded, keyMask: attentionMask, positions: (0..<t).map(Int32.init), cache: nil, context)
         return head(hidden, labels: labels, batch: b, context, reduction: reduction, targetWeights: targetWeights, allLogits: allLogits)
     }

@@ -35,15 +35,20 @@ enum Gates {
         }
     }
 
-    /// The language stage: the share of held-out reading rows (caption given as text) answered
-    /// exactly, per skill and overall. This is the ceiling of what alignment can teach.
-    static func language(_ model: InstructBlip, rows: [PretrainingSample], encoder: PromptEncoder, tokenizer: Tokenizer) throws -> [Measured] {
+    /// The language stage: the share of held-out questions answered exactly, per skill and overall,
+    /// by the language model reading the scene's code in place of the image. This is the ceiling of
+    /// what alignment can teach: a Q-Former that wrote the code perfectly would score this.
+    static func language(_ objective: LanguageObjective, rows: [PretrainingSample], tokenizer: Tokenizer) throws -> [Measured] {
         var right: [String: Int] = [:], total: [String: Int] = [:]
         for start in stride(from: 0, to: rows.count, by: 16) {
             let batch = Array(rows[start..<min(start + 16, rows.count)])
-            let requests = batch.map { GenerationRequest(pixels: nil, promptIds: encoder.prompt($0.query, image: false), qformerIds: []) }
-            let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: 16, vocabularyLimit: tokenizer.vocabularySize))
-            for (row, output) in zip(batch, outputs) {
+            let prefix = objective.prefix(batch.map(\.example))  // [b, Q, D]
+            let requests = batch.enumerated().map { index, row in
+                GenerationRequest(prefix: reshape(slice(prefix, axis: 0, index..<(index + 1)), Array(prefix.shape.dropFirst())),
+                                  promptIds: objective.encoder.prompt(row.query))
+            }
+            let outputs = try objective.model.generate(requests, options: GenerationOptions(maxNewTokens: 16, vocabularyLimit: tokenizer.vocabularySize))
+        for (row, output) in zip(batch, outputs) {
                 let skill = row.skill?.rawValue ?? "caption"
                 let answer = tokenizer.decode(output.map(Int.init))
                 let ok = normalizedAnswer(answer) == normalizedAnswer(row.response)

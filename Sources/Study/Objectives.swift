@@ -2,7 +2,6 @@ import Data
 import Engine
 import Model
 
-/// Align, instruct and fine-tune: InstructBLIP's token loss on (image, query, response) examples.
 /// An objective over two lists of examples; the trainer counts them.
 protocol SplitObjective: Objective {
     associatedtype Item
@@ -15,27 +14,52 @@ extension SplitObjective {
     var heldOutCount: Int { heldOut.count }
 }
 
+/// Align, instruct and fine-tune: InstructBLIP's token loss on (image, query, response) examples.
+/// With `sceneCodeWeight` above zero (alignment and instruction tuning on rendered scenes), each
+/// query output also learns to equal its part of the scene's code (`SceneCode`), the vectors the
+/// language model learned to read in the language stage: a target per query, where the token loss
+/// alone gives the Q-Former only what trickles back through a frozen language model.
 final class VisionLanguageObjective: SplitObjective {
     let model: InstructBlip
     let encoder: PromptEncoder
     let data: DataBundle
     let train: [Example], heldOut: [Example]
+    let sceneCodeWeight: Float
+    /// Whether the language model's token loss trains too; without it (the Q-Former's first stage,
+    /// as BLIP-2's) only the code loss does, and the language model is not run at all.
+    let tokenLoss: Bool
 
-    init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example]) {
+    init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example],
+         sceneCodeWeight: Float = 0, tokenLoss: Bool = true) {
         self.model = model
         self.encoder = encoder
         self.data = data
         self.train = train
         self.heldOut = heldOut
+        self.sceneCodeWeight = sceneCodeWeight
+        self.tokenLoss = tokenLoss
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
 
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
-        let inputs = try encoder.batch(microBatches.joined().map { train[$0] }, data: data)
+        let examples = microBatches.joined().map { train[$0] }
+        let inputs = try encoder.batch(examples, data: data)
         let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
                                                       rows: microBatches.map(\.count))
-        return try model.forward(inputs, context, targetWeights: weights, allLogits: false).loss!
+        let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
+                                           qformerAttentionMask: inputs.qformerAttentionMask, context)
+        var tokens: Tensor?
+        if tokenLoss { tokens = try model.forward(inputs, context, targetWeights: weights, allLogits: false, features: features).loss! }
+        guard sceneCodeWeight > 0 else { return tokens! }
+        let target = Autodiff.withoutGradients {
+            model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize))
+        }
+        // Relative to the code's own mean square, so that the weight does not depend on the embeddings' scale.
+        let meanSquare = max(UnsafeBufferPointer(start: target.data, count: target.count).reduce(0) { $0 + $1 * $1 } / Float(target.count), 1e-12)
+        let difference = features - target
+        let code = scale(mean(difference * difference), sceneCodeWeight / meanSquare)
+        return tokens.map { $0 + code } ?? code
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
@@ -45,39 +69,52 @@ final class VisionLanguageObjective: SplitObjective {
     }
 }
 
-/// The language stage: the language model alone on text.
+/// The language stage: the language model alone, reading each scene's code (`SceneCode`, written
+/// with its own token embeddings) at the image positions, and answering about the scene as it will
+/// later answer from the Q-Former's outputs. No pixels are involved.
 final class LanguageObjective: SplitObjective {
     let model: InstructBlip
     let encoder: PromptEncoder
+    let recipe: DataRecipe
     let train: [Example], heldOut: [Example]
 
-    init(model: InstructBlip, encoder: PromptEncoder, train: [Example], heldOut: [Example]) {
+    init(model: InstructBlip, encoder: PromptEncoder, recipe: DataRecipe, train: [Example], heldOut: [Example]) {
         self.model = model
         self.encoder = encoder
+        self.recipe = recipe
         self.train = train
         self.heldOut = heldOut
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
 
-    func loss(_ examples: [Example], _ context: ForwardContext, reduction: Reduction) -> (Tensor, Int) {
-        let (ids, mask, labels, _) = encoder.sequences(examples, image: false)
-        let loss = model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
-                                              context, reduction: reduction, allLogits: false).loss!
-        return (loss, PromptEncoder.countedTokens(labels))
+    /// The scenes' codes as the language model reads them, `[B, Q, D_text]`.
+    func prefix(_ examples: [Example]) -> Tensor {
+        model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: recipe, vocabulary: model.config.textConfig.vocabSize))
     }
 
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
-        let (ids, mask, labels, _) = encoder.sequences(microBatches.joined().map { train[$0] }, image: false)
-        let b = microBatches.joined().count
-        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: b), rows: microBatches.map(\.count))
-        return model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: b, context,
-                                          targetWeights: weights, allLogits: false).loss!
+        let examples = microBatches.joined().map { train[$0] }
+        let (ids, mask, labels, _) = encoder.sequences(examples, image: true)
+        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: examples.count), rows: microBatches.map(\.count))
+        return try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
+                                              prefix: prefix(examples), context, targetWeights: weights, allLogits: false).loss!
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
-        let (loss, count) = loss(indices.map { heldOut[$0] }, .evaluation(), reduction: .sum)
-        return (Double(loss.scalar), count)
+        let examples = indices.map { heldOut[$0] }
+        let (ids, mask, labels, _) = encoder.sequences(examples, image: true)
+        let loss = try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
+                                                  prefix: prefix(examples), .evaluation(), reduction: .sum, allLogits: false).loss!
+        return (Double(loss.scalar), PromptEncoder.countedTokens(labels))
+    }
+}
+
+extension Example {
+    /// The rendered scene an example shows (pretraining examples, the only ones with a scene code, always show one).
+    func scene(_ recipe: DataRecipe) -> Scene {
+        guard case .scene(let key) = image else { preconditionFailure("a scene code asked of an example whose image is a file") }
+        return Scene(recipe: recipe, key: key)
     }
 }
 

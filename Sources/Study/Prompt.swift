@@ -71,6 +71,29 @@ struct PromptEncoder {
                            qformerAttentionMask: qMask, labels: labels)
     }
 
+    /// Token weights `[B * Q, vocabulary]` whose product with the language model's embedding table
+    /// is each example's scene code at the Q query positions: each cell's and the background's words
+    /// (`SceneCode`) averaged into one position, then the response's words averaged into one (the
+    /// answer, which the instruction-aware Q-Former learns to find in the image), then the scene's
+    /// text one token per position, as many as the positions left hold. When even the fixed parts
+    /// outnumber the positions (a small profile), part i shares position i mod Q.
+    func sceneCodeWeights(_ examples: [Example], recipe: DataRecipe, vocabulary: Int) -> Tensor {
+        let q = queryTokens
+        var weights = [Float](repeating: 0, count: examples.count * q * vocabulary)
+        for (row, example) in examples.enumerated() {
+            let code = SceneCode(example.scene(recipe))
+            let fixed = code.groups.map { encode(" " + $0) } + [encode(" " + example.response)]
+            let parts = fixed + (code.text.map { encode(" " + $0).prefix(max(q - fixed.count, 0)).map { [$0] } } ?? [])
+            var tokens = [[Int32]](repeating: [], count: q)
+            for (index, part) in parts.enumerated() { tokens[index % q] += part }
+            for (position, ids) in tokens.enumerated() where !ids.isEmpty {
+                let base = (row * q + position) * vocabulary
+                for id in ids { weights[base + Int(id)] += 1 / Float(ids.count) }
+            }
+        }
+        return Tensor(shape: [examples.count * q, vocabulary], values: weights)
+    }
+
     /// Labelled positions of a batch (what a summed loss is divided by).
     static func countedTokens(_ labels: [Int32]) -> Int { labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) } }
 }

@@ -193,14 +193,16 @@ public final class Runner {
         case .language:
             let model = InstructBlip(config: spec.model, seed: spec.train.seed)
             model.setTrainable(TrainableParts(spec: "language", layers: spec.model.textConfig.numHiddenLayers)!)
-            // Reading rows teach answering from a description; caption rows teach the language of
-            // captions, which alignment will ask the frozen model to produce from the image.
-            let objective = LanguageObjective(model: model, encoder: encoder, train: split.train(.reading, .caption).map(\.example),
-                                              heldOut: split.heldOut(.reading).map(\.example))
-            logger.info("\(study.name): training the language model on \(objective.trainCount) text rows")
+            // Question rows read from the scene's code: the model learns to answer from the vectors
+            // the Q-Former will learn to write (reading rows, when the recipe asks for them, add
+            // answering from the caption as text).
+            let objective = LanguageObjective(model: model, encoder: encoder, recipe: data.recipe,
+                                              train: split.train(.question, .reading).map(\.example),
+                                              heldOut: split.heldOut(.question).map(\.example))
+            logger.info("\(study.name): training the language model on \(objective.trainCount) rows, reading each scene's code")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
             measured += try Autodiff.withoutGradients {
-                try Gates.language(model, rows: Array(split.heldOut(.reading).prefix(240)), encoder: encoder, tokenizer: data.tokenizer)
+                try Gates.language(objective, rows: Array(split.heldOut(.question).prefix(240)), tokenizer: data.tokenizer)
             }
             try save(model, data: data, to: folder)
 
@@ -221,14 +223,14 @@ public final class Runner {
             try store.recordTensors(runId: run.id!, loaded: loaded, fresh: fresh)
             let (train, heldOut): ([Example], [Example])
             switch spec.kind {
-            case .align: (train, heldOut) = (split.train(.caption).map(\.example), split.heldOut(.caption).map(\.example))
-            case .instruct:
+            case .align, .instruct:
                 (train, heldOut) = (split.train(.caption, .question).map(\.example), split.heldOut(.caption, .question).map(\.example))
             default:
                 // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
                 (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
             }
-            let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut)
+            let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
+                                                    sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss)
             logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
             try save(model, data: data, to: folder)

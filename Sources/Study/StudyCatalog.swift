@@ -243,6 +243,10 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(["eval_loss", "last"].contains(train.selectBest), "train.select_best", "'\(train.selectBest)' is not eval_loss or last")
     check(TrainableParts(spec: train.trainable, layers: spec.model.textConfig.numHiddenLayers) != nil, "train.trainable",
           "'\(train.trainable)' is not all, adapters, paper:N, or a +-joined list of vision, qformer, language")
+    check(train.sceneCodeWeight >= 0, "train.scene_code_weight", "\(train.sceneCodeWeight) must not be negative")
+    check(train.sceneCodeWeight == 0 || [.align, .instruct].contains(spec.kind), "train.scene_code_weight",
+          "applies only to align and instruct studies, whose images are rendered scenes; set it to 0")
+    check(train.tokenLoss || train.sceneCodeWeight > 0, "train.token_loss", "false leaves nothing to train; set train.scene_code_weight above 0")
     check(spec.eval.beams >= 1, "eval.beams", "\(spec.eval.beams) must be at least 1")
     check(spec.eval.maxNewTokens > 0, "eval.max_new_tokens", "\(spec.eval.maxNewTokens) must be positive")
     return errors

@@ -84,6 +84,12 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public var countPaddingInLoss = false
     /// Held-out samples for the loss measured at each checkpoint (0: the whole held-out split).
     public var evalSamples = 0
+    /// Alignment and instruction tuning: weight of the loss that asks each query output to equal
+    /// its part of the scene's code (relative mean squared error; 0: token loss only).
+    public var sceneCodeWeight: Float = 0
+    /// Train on the language model's token loss (false: the scene-code loss alone, without running
+    /// the language model; needs `scene_code_weight` > 0).
+    public var tokenLoss = true
 
     public init() {}
 }

@@ -43,7 +43,8 @@ func firstNumber(in text: String) -> Int? {
     }
 
     @Test func pretrainingHasEveryFormAndSkill() {
-        let recipe = smallRecipe()
+        var recipe = smallRecipe()
+        recipe.readingRowsPerScene = 2
         let samples = PretrainingCorpus(recipe: recipe).samples
         #expect(samples.count == recipe.pretrainingScenes * (1 + recipe.questionsPerScene + recipe.readingRowsPerScene))
         for form in PretrainingSample.Form.allCases { #expect(samples.contains { $0.form == form }) }

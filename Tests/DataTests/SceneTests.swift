@@ -160,6 +160,18 @@ func smallRecipe() -> DataRecipe {
         #expect(orange.caption == "One object on a black background: a small outlined orange star on the right.")
     }
 
+    @Test func sceneCodeHasAFixedPlaceForEachPart() {
+        let scene = Scene(key: SceneKey(seed: 0), background: .white, objects: [
+            SceneObject(shape: .circle, color: .red, size: .large, fill: .solid, cell: Cell(0)),
+            SceneObject(shape: .square, color: .blue, size: .small, fill: .outlined, cell: Cell(4)),
+        ], text: .arithmetic(3, .plus, 4))
+        let code = SceneCode(scene)
+        #expect(code.groups == ["top left large solid red circle", "top", "top right", "left", "center small outlined blue square",
+                                "right", "bottom left", "bottom", "bottom right", "white background"])
+        #expect(code.text == "3+4")
+        #expect(SceneCode(Scene(key: SceneKey(seed: 0), background: .black, objects: [], text: nil)).text == nil)
+    }
+
     @Test func pixelValuesAreNormalisedLikeCLIP() {
         let image = RGBImage(width: 2, height: 1, bytes: [255, 255, 255, 0, 128, 255])
         let pixels = ImageProcessor.pixelValues(image)

@@ -5,36 +5,41 @@ import Model
 @testable import Study
 import Testing
 
+/// A tiny model (two query tokens) and the data of a tiny recipe in a temporary workspace (the caller removes it).
+func tinySetup(queryTokens: Int = 2) throws -> (InstructBlipConfig, DataBundle, workspace: URL) {
+    var config = InstructBlipConfig()
+    config.visionConfig.hiddenSize = 16
+    config.visionConfig.intermediateSize = 16
+    config.visionConfig.numHiddenLayers = 1
+    config.visionConfig.numAttentionHeads = 2
+    config.visionConfig.imageSize = 32
+    config.visionConfig.patchSize = 16
+    config.qformerConfig.hiddenSize = 16
+    config.qformerConfig.intermediateSize = 16
+    config.qformerConfig.numHiddenLayers = 1
+    config.qformerConfig.numAttentionHeads = 2
+    config.qformerConfig.encoderHiddenSize = 16
+    config.qformerConfig.vocabSize = 300
+    config.textConfig.hiddenSize = 16
+    config.textConfig.intermediateSize = 32
+    config.textConfig.numHiddenLayers = 1
+    config.textConfig.numAttentionHeads = 2
+    config.textConfig.vocabSize = 300
+    config.numQueryTokens = queryTokens
+    var recipe = DataRecipe()
+    recipe.imageSize = 32
+    recipe.pretrainingScenes = 20
+    recipe.vocabularySize = 300
+    let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    return (config, try DataBundle(recipe: recipe, workspace: Workspace(workspace)), workspace)
+}
+
 /// Running several micro-batches as one weighted batch must equal gradient accumulation.
 @Suite struct AccumulationTests {
     @Test func oneWeightedBatchEqualsTheMeanOfMicroBatchLosses() throws {
-        var config = InstructBlipConfig()
-        config.visionConfig.hiddenSize = 16
-        config.visionConfig.intermediateSize = 16
-        config.visionConfig.numHiddenLayers = 1
-        config.visionConfig.numAttentionHeads = 2
-        config.visionConfig.imageSize = 32
-        config.visionConfig.patchSize = 16
-        config.qformerConfig.hiddenSize = 16
-        config.qformerConfig.intermediateSize = 16
-        config.qformerConfig.numHiddenLayers = 1
-        config.qformerConfig.numAttentionHeads = 2
-        config.qformerConfig.encoderHiddenSize = 16
-        config.qformerConfig.vocabSize = 300
-        config.textConfig.hiddenSize = 16
-        config.textConfig.intermediateSize = 32
-        config.textConfig.numHiddenLayers = 1
-        config.textConfig.numAttentionHeads = 2
-        config.textConfig.vocabSize = 300
-        config.numQueryTokens = 2
-        var recipe = DataRecipe()
-        recipe.imageSize = 32
-        recipe.pretrainingScenes = 20
-        recipe.vocabularySize = 300
-        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("acc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let (config, data, workspace) = try tinySetup()
         defer { try? FileManager.default.removeItem(at: workspace) }
-        let data = try DataBundle(recipe: recipe, workspace: Workspace(workspace))
-        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 2, countPadding: false)
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: config.numQueryTokens, countPadding: false)
         let examples = data.pretraining.samples.prefix(6).map(\.example)
         let model = InstructBlip(config: config, seed: 1)
         let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: Array(examples), heldOut: [])

@@ -1,0 +1,74 @@
+import Data
+import Engine
+import Foundation
+import Model
+@testable import Study
+import Testing
+
+/// The scene code: what the language model reads in the language stage and the Q-Former learns to write.
+@Suite struct SceneCodeTests {
+    @Test func eachPositionIsTheMeanOfItsPartsTokenEmbeddings() throws {
+        let (config, data, workspace) = try tinySetup(queryTokens: 16)
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 16, countPadding: false)
+        let sample = try #require(data.pretraining.samples.first { $0.form == .question && Scene(recipe: data.recipe, key: $0.scene).text != nil })
+        let model = InstructBlip(config: config, seed: 3)
+        let code = model.tokenMixture(encoder.sceneCodeWeights([sample.example], recipe: data.recipe, vocabulary: config.textConfig.vocabSize))
+        #expect(code.shape == [1, 16, config.textConfig.hiddenSize])
+
+        let table = model.parameters.byName["language_model.model.embed_tokens.weight"]!.values  // [V, D]
+        let d = config.textConfig.hiddenSize
+        func meanEmbedding(_ ids: [Int32]) -> [Float] {
+            (0..<d).map { j in ids.map { table[Int($0) * d + j] }.reduce(0, +) / Float(ids.count) }
+        }
+        let sceneCode = SceneCode(Scene(recipe: data.recipe, key: sample.scene))
+        // Cells and background, then the answer, then as many of the text's tokens as fit, one each.
+        let parts = sceneCode.groups.map { encoder.encode(" " + $0) } + [encoder.encode(" " + sample.response)]
+            + encoder.encode(" " + sceneCode.text!).prefix(5).map { [$0] }
+        #expect(parts.count > 11 && parts.count <= 16)
+        let codeValues = code.values
+        for position in 0..<16 {
+            let got = Array(codeValues[(position * d)..<((position + 1) * d)])
+            let want = position < parts.count ? meanEmbedding(parts[position]) : [Float](repeating: 0, count: d)
+            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-6 }, "position \(position)")
+        }
+    }
+
+    @Test func withFewerPositionsThanPartsEveryPartStillCounts() throws {
+        let (_, data, workspace) = try tinySetup()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 4, countPadding: false)
+        let weights = encoder.sceneCodeWeights(data.pretraining.samples.prefix(3).map(\.example), recipe: data.recipe, vocabulary: 300)
+        #expect(weights.shape == [12, 300])
+        for row in 0..<12 {
+            let sum = weights.values[(row * 300)..<((row + 1) * 300)].reduce(0, +)
+            #expect(abs(sum - 1) <= 1e-5, "row \(row) is a distribution over tokens")
+        }
+    }
+
+    @Test func theCodeLossIsTheWeightedRelativeErrorOfTheQueryOutputs() throws {
+        let (config, data, workspace) = try tinySetup()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: config.numQueryTokens, countPadding: false)
+        let examples = Array(data.pretraining.samples.prefix(4).map(\.example))
+        let model = InstructBlip(config: config, seed: 1)
+        let plain = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [])
+        let coded = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [], sceneCodeWeight: 0.5)
+        let (tokenLoss, total) = try Autodiff.withoutGradients {
+            (try plain.trainLoss([[0, 1, 2, 3]], .evaluation()).scalar, try coded.trainLoss([[0, 1, 2, 3]], .evaluation()).scalar)
+        }
+        let inputs = try encoder.batch(examples, data: data)
+        let features = Autodiff.withoutGradients {
+            model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
+                                qformerAttentionMask: inputs.qformerAttentionMask, .evaluation()).values.map(Double.init)
+        }
+        let target = model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: 300)).values.map(Double.init)
+        let squaredError = zip(features, target).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+        let relative = squaredError / target.map { $0 * $0 }.reduce(0, +)
+        #expect(abs(Double(total - tokenLoss) - 0.5 * relative) <= 1e-4 * relative)
+
+        // The code term trains the Q-Former: its gradient reaches the query tokens.
+        try coded.trainLoss([[0, 1, 2, 3]], .evaluation()).backward()
+        #expect(model.parameters.byName["query_tokens"]!.gradValues.contains { $0 != 0 })
+    }
+}
