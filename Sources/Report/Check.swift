@@ -223,7 +223,13 @@ public struct Check: Sendable {
         points.append("One run per configuration: every number comes from a single training run (seed\(seeds.count == 1 ? "" : "s") \(seeds.sorted().map(String.init).joined(separator: ", "))), in the paper and here, so no difference comes with its run-to-run spread, and differences in the third or fourth decimal may be noise.")
 
         let padded = experiments.filter(\.spec.train.countPaddingInLoss)
-        points.append("Padding in the loss: the paper pads every sequence to 512 tokens and does not say whether padding was excluded from the loss. Here \(padded.isEmpty ? "no experiment counts padding: the loss covers response tokens only" : "\(judge.names(padded.map(\.name))) count padding in the loss") (\(code: "train.count_padding_in_loss")).")
+        var padding: Text = "Padding in the loss: the paper pads every sequence to 512 tokens and does not say whether padding was excluded from the loss. Here \(padded.isEmpty ? "no experiment counts padding: the loss covers response tokens only" : "\(judge.names(padded.map(\.name))) count padding in the loss") (\(code: "train.count_padding_in_loss"))."
+        for row in paper.ablation {
+            guard let masked = results.value(row.baseline, MetricName.testLoss), let counted = results.value(row.changed, MetricName.testLoss),
+                  (try? catalog.study(named: row.changed))?.spec.train.countPaddingInLoss == true else { continue }
+            padding = padding + Text(" The ablation beside Table 2 counts it for \(row.label): test loss \(format(counted, decimals: 4)) against \(format(masked, decimals: 4)) masked (\(format(PaperTables.relativeChange(from: masked, to: counted), decimals: 1))%), with batches padded only to their longest row; at a fixed 512 tokens most counted positions would be padding, and the loss would mostly measure how well padding is predicted.")
+        }
+        points.append(padding)
         return points
     }
 

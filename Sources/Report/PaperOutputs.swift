@@ -48,12 +48,14 @@ public struct PaperOutputs: Sendable {
         return Figures(figure2: figure2, heldOut: heldOut, files: files)
     }
 
-    /// Writes `tables/table1.md`, `.tex`, `table2.md` and `.tex` under `folder`.
+    /// Writes `tables/table1.md`, `.tex`, `table2.md` and `.tex` under `folder`, and `ablation.md`
+    /// and `.tex` when paper.toml declares ablations.
     public func writeTables(to folder: URL) throws -> [URL] {
         let tables = folder.appendingPathComponent("tables")
         try FileManager.default.createDirectory(at: tables, withIntermediateDirectories: true)
         var files: [URL] = []
-        for (name, table) in [("table1", PaperTables.table1(paper, results)), ("table2", PaperTables.table2(paper, results))] {
+        let ablation = paper.ablation.isEmpty ? [] : [("ablation", PaperTables.ablation(paper, results))]
+        for (name, table) in [("table1", PaperTables.table1(paper, results)), ("table2", PaperTables.table2(paper, results))] + ablation {
             files.append(try write(Markdown.render([.table(table)]), to: tables.appendingPathComponent("\(name).md")))
             files.append(try write(LaTeX.floatingTable(table), to: tables.appendingPathComponent("\(name).tex")))
         }

@@ -32,6 +32,7 @@ public struct PaperReport: Sendable {
             .table(PaperTables.table1(paper, results)),
             .table(PaperTables.table2(paper, results)),
         ]
+        if !paper.ablation.isEmpty { blocks.append(.table(PaperTables.ablation(paper, results))) }
         if let figure2 {
             blocks.append(.figure(path: figure2, caption: "Figure 2. \(paper.figure2Caption), every experiment, numbered as in the paper. Colour: model size; solid: standard LoRA; dashed: enhanced LoRA."))
         } else {

@@ -21,6 +21,15 @@ public struct PaperSpec: Sendable {
         public var enhanced: String
     }
 
+    /// An ablation the paper did not run, shown beside Table 2: one configuration against the same
+    /// with one thing changed.
+    public struct AblationRow: Sendable, Equatable {
+        public var label: String
+        /// The study as the paper ran it, and the study with the change.
+        public var baseline: String
+        public var changed: String
+    }
+
     /// How the original differs from the scale model, by component.
     public struct Original: Sendable, Equatable {
         public var model, images, finetune, benchmark, lora, training, hardware: String
@@ -67,11 +76,16 @@ public struct PaperSpec: Sendable {
     public var figure2Caption: String
     public var figure2: [String]
     public var claims: [Claim]
+    public var ablationCaption = ""
+    /// Besides `ablationCaption`, the headings of the two loss columns ("padding masked", ...).
+    public var ablationColumns: (baseline: String, changed: String) = ("", "")
+    public var ablation: [AblationRow] = []
 
     /// Every study the paper names, each once, in the order it first appears.
     public var studies: [String] {
         var seen = Set<String>()
-        let named = [base] + table1.map(\.study) + table2.flatMap { [$0.standard, $0.enhanced] } + figure2 + claims.flatMap { claim -> [String] in
+        let named = [base] + table1.map(\.study) + table2.flatMap { [$0.standard, $0.enhanced] } + figure2
+            + ablation.flatMap { [$0.baseline, $0.changed] } + claims.flatMap { claim -> [String] in
             switch claim.rule {
             case .extendedOverfits(let studies): return studies
             case .lowestTrainingLoss(let study), .bestBalance(let study): return [study]
@@ -89,7 +103,7 @@ public struct PaperSpec: Sendable {
     public static func load(from url: URL, studies: Set<String>) throws -> PaperSpec {
         let (root, opened) = try TOMLReader.open(url)
         var reader = opened
-        reader.onlyKeys(root, ["title", "authors", "original", "table1", "table2", "figure2", "claims"], at: "")
+        reader.onlyKeys(root, ["title", "authors", "original", "table1", "table2", "figure2", "claims", "ablation"], at: "")
         func study(_ table: TOMLTable, _ key: String, at path: String) -> String? {
             guard let name = reader.string(table, key, at: path) else { return nil }
             guard studies.contains(name) else {
@@ -207,9 +221,25 @@ public struct PaperSpec: Sendable {
             }
             if let rule { claims.append(Claim(id: id, rule: rule, location: location, quote: quote, required: required)) }
         }
+        var spec = PaperSpec(title: title, authors: authors, original: original, table1Caption: table1Caption, base: base, table1: table1,
+                             table2Caption: table2Caption, table2: table2, figure2Caption: figure2Caption, figure2: figure2, claims: claims)
+        // Optional: the paper's own content needs no ablation.
+        if root["ablation"] != nil, let table = reader.table(root, "ablation", at: "") {
+            reader.onlyKeys(table, ["caption", "baseline_column", "changed_column", "rows"], at: "ablation")
+            spec.ablationCaption = reader.string(table, "caption", at: "ablation") ?? ""
+            spec.ablationColumns = (reader.string(table, "baseline_column", at: "ablation") ?? "",
+                                    reader.string(table, "changed_column", at: "ablation") ?? "")
+            for (index, row) in (reader.tables(table, "rows", at: "ablation") ?? []).enumerated() {
+                let path = "ablation.rows[\(index)]"
+                reader.onlyKeys(row, ["label", "baseline", "changed"], at: path)
+                if let label = reader.string(row, "label", at: path), let baseline = study(row, "baseline", at: path),
+                   let changed = study(row, "changed", at: path) {
+                    spec.ablation.append(AblationRow(label: label, baseline: baseline, changed: changed))
+                }
+            }
+        }
         try reader.check()
-        return PaperSpec(title: title, authors: authors, original: original, table1Caption: table1Caption, base: base, table1: table1,
-                         table2Caption: table2Caption, table2: table2, figure2Caption: figure2Caption, figure2: figure2, claims: claims)
+        return spec
     }
 }
 

@@ -53,6 +53,29 @@ public enum PaperTables {
                 + missingNote(results, studies: paper.table2.flatMap { [$0.standard, $0.enhanced] }))
     }
 
+    /// How much `value` differs from `reference`, in percent of `reference`.
+    public static func relativeChange(from reference: Double, to value: Double) -> Double { (value - reference) / reference * 100 }
+
+    /// The ablations beside Table 2: each configuration's test loss as the paper ran it and with the
+    /// one change, and the change in percent of the first.
+    public static func ablation(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
+        let rows = paper.ablation.map { row in
+            let baseline = results.value(row.baseline, MetricName.testLoss)
+            let changed = results.value(row.changed, MetricName.testLoss)
+            let change = baseline.flatMap { b in changed.map { relativeChange(from: b, to: $0) } }
+            return ReportTable.Row([.text(Text(row.label)), .number(baseline), .number(changed), .number(change)], ranked: false)
+        }
+        let loss = ReportTable.Column.Kind.number(.decimals(4), better: .lower)
+        return ReportTable(
+            title: "Ablation", caption: Text(paper.ablationCaption),
+            columns: [ReportTable.Column("Configuration"), ReportTable.Column(Text(paper.ablationColumns.baseline), loss),
+                      ReportTable.Column(Text(paper.ablationColumns.changed), loss),
+                      ReportTable.Column("Change (%)", .number(.decimals(1), better: .lower))],
+            rows: rows,
+            notes: ["Not in the paper. Change (%) = (changed loss − loss as run) / loss as run × 100."]
+                + missingNote(results, studies: paper.ablation.flatMap { [$0.baseline, $0.changed] }))
+    }
+
     /// A Table 2 row's name with the experiments it compares, as the paper prints it ("Small (exp 2 vs 4)").
     static func label(_ row: PaperSpec.Table2Row, _ paper: PaperSpec) -> String {
         let standard = paper.row(of: row.standard)?.experiment ?? row.standard

@@ -13,11 +13,7 @@ struct TOMLReader {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw StudyError(file: url.path, key: nil, problem: "cannot be read")
         }
-        do {
-            return (try TOMLTable(string: text), TOMLReader(file: url.path))
-        } catch let error as TOMLParseError {
-            throw StudyError(file: url.path, key: nil, problem: "line \(error.source.begin.line): \(error.description)")
-        }
+        return (try parseTOML(text, file: url.path), TOMLReader(file: url.path))
     }
 
     mutating func problem(_ key: String, _ text: String) {

@@ -260,7 +260,7 @@ public final class Runner {
             (spec.initLanguage, { $0.hasPrefix("language_model.") }),
         ]
         for (source, include) in sources where !source.isEmpty {
-            let file = try SafeTensors.read(try modelFile(of: source).appendingPathComponent("model.safetensors"))
+            let file = try verifiedModel(of: source, file: "model.safetensors")
             let result = try base.load(from: file, where: include)
             loaded.formUnion(result.loaded)
         }
@@ -279,6 +279,19 @@ public final class Runner {
             throw StudyError(file: folder.path, key: nil, problem: "is missing although its run finished; run `repro run \(study.name) --force`")
         }
         return folder
+    }
+
+    /// A file of a study's saved model, read only when its bytes still match the sha256 recorded when
+    /// the run finished: a damaged model is named, never trained on.
+    func verifiedModel(of name: String, file: String) throws -> SafeTensors.File {
+        let url = try modelFile(of: name).appendingPathComponent(file)
+        let study = try catalog.study(named: name)
+        if let run = try store.latestRun(study: study.name, hash: study.hash),
+           let recorded = try store.artifacts(runId: run.id!).first(where: { $0.kind == "model/\(file)" }),
+           try sha256(of: url) != recorded.sha256 {
+            throw StudyError(file: url.path, key: nil, problem: "does not match the sha256 recorded when \(study.name) finished: the file was damaged; run `repro run \(study.name) --force`")
+        }
+        return try SafeTensors.read(url)
     }
 
     /// Saves a trained model in the Hugging Face layout, with its adapters and tokenizer.
@@ -308,7 +321,7 @@ public final class Runner {
         guard !spec.eval.clipStudy.isEmpty else { return nil }
         let clipStudy = try catalog.study(named: spec.eval.clipStudy)
         let model = ClipModel(config: clipConfig(clipStudy.spec, data: try bundle(clipStudy.data)), seed: 0)
-        let file = try SafeTensors.read(try modelFile(of: clipStudy.name).appendingPathComponent("clip.safetensors"))
+        let file = try verifiedModel(of: clipStudy.name, file: "clip.safetensors")
         let result = try model.parameters.load(from: file)
         guard result.fresh.isEmpty else {
             throw StudyError(file: file.path, key: nil, problem: "lacks \(result.fresh.count) tensors of the CLIP scorer; run `repro run \(clipStudy.name) --force`")

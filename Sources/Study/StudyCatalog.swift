@@ -302,12 +302,8 @@ struct TreeLoader {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw StudyError(file: path, key: nil, problem: "cannot be read")
         }
-        do {
-            guard case .table(let fields) = try StudyValue(toml: TOMLTable(string: text), file: path) else { fatalError() }
-            return SourcedTree(fields: fields, file: path)
-        } catch let error as TOMLParseError {
-            throw StudyError(file: path, key: nil, problem: "line \(error.source.begin.line): \(error.description)")
-        }
+        guard case .table(let fields) = try StudyValue(toml: parseTOML(text, file: path), file: path) else { fatalError() }
+        return SourcedTree(fields: fields, file: path)
     }
 
     /// The file merged over everything it extends.

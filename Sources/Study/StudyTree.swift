@@ -161,3 +161,32 @@ public struct StudyErrors: Error, CustomStringConvertible, Sendable {
     public init(errors: [StudyError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
+
+/// Parses TOML text, every problem as a `StudyError` naming `file` and the line.
+///
+/// The TOML parser TOMLKit bundles (toml++) aborts the process, by an assertion rather than an
+/// error, on a table header whose key starts with a character a key cannot have (`[,name]`, or `[`
+/// then a newline); such headers are refused here first.
+public func parseTOML(_ text: String, file: String) throws -> TOMLTable {
+    var inMultilineString: String?
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    let keyStart: (Substring) -> Bool = { $0.first.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_-\"'".contains($0)) } ?? false }
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for delimiter in ["\"\"\"", "'''"] where inMultilineString == nil || inMultilineString == delimiter {
+            if line.components(separatedBy: delimiter).count % 2 == 0 { inMultilineString = inMultilineString == nil ? delimiter : nil }
+        }
+        let trimmed = line.drop(while: blank)
+        guard inMultilineString == nil, trimmed.hasPrefix("[") else { continue }
+        let header = trimmed.drop { $0 == "[" }
+        let keys = header.prefix { $0 != "]" }.split(separator: ".", omittingEmptySubsequences: false).map { $0.drop(while: blank) }
+        let quoted = header.contains { "\"'".contains($0) }
+        guard header.contains("]"), quoted ? keyStart(keys[0]) : keys.allSatisfy(keyStart) else {
+            throw StudyError(file: file, key: nil, problem: "line \(index + 1): '\(trimmed)' is not a table header: write [name] or [name.subname], closed on its line")
+        }
+    }
+    do {
+        return try TOMLTable(string: text)
+    } catch let error as TOMLParseError {
+        throw StudyError(file: file, key: nil, problem: "line \(error.source.begin.line): \(error.description)")
+    }
+}

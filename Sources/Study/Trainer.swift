@@ -82,7 +82,9 @@ struct Trainer {
             }
             let loss = try objective.trainLoss(microBatches, ForwardContext(training: true, rng: rng.fork("dropout").fork(step)))
             guard loss.scalar.isFinite else {
-                throw StudyError(file: study, key: nil, problem: "the training loss became \(loss.scalar) at step \(step + 1); the last good state is \(workspace.relative(folder.state)) (try a lower train.learning_rate)")
+                let saved = FileManager.default.fileExists(atPath: folder.state.path)
+                    ? "the last good state is \(workspace.relative(folder.state))" : "no state was saved before it, so a rerun starts over"
+                throw StudyError(file: study, key: nil, problem: "the training loss became \(loss.scalar) at step \(step + 1); \(saved) (try a lower train.learning_rate)")
             }
             loss.backward()
             clipGradientNorm(optimizer.parameters, maxNorm: spec.maxGradNorm)

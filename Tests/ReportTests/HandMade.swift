@@ -47,6 +47,7 @@ struct HandMade {
             if size != "default" { text += "[model.vision_config]\nhidden_act = \"relu\"\n" }
             try write(name, text)
         }
+        try write("ablation-padding", "extends = \"exp03-medium-enhanced.toml\"\ndescription = \"padding counted\"\n[train]\ncount_padding_in_loss = true\n")
         catalog = try StudyCatalog.load(directory: studies)
     }
 

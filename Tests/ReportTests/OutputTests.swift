@@ -48,13 +48,13 @@ import Testing
         defer { made.remove() }
         let outputs = try PaperOutputs.load(paperFolder: HandMade.paperFolder, catalog: made.catalog, workspace: made.workspace)
         #expect(!FileManager.default.fileExists(atPath: made.workspace.path), "reading creates no store")
-        #expect(outputs.results.missing.count == 11)
+        #expect(outputs.results.missing.count == 12)
 
         let out = made.folder.appendingPathComponent("out/paper"), figuresFolder = made.folder.appendingPathComponent("out/figures")
         let figures = try outputs.writeFigures(to: figuresFolder)
         #expect(figures.figure2 == nil && figures.heldOut == nil && figures.files.isEmpty)
         let tables = try outputs.writeTables(to: out)
-        #expect(tables.map(\.lastPathComponent) == ["table1.md", "table1.tex", "table2.md", "table2.tex"])
+        #expect(tables.map(\.lastPathComponent) == ["table1.md", "table1.tex", "table2.md", "table2.tex", "ablation.md", "ablation.tex"])
         let table1 = try String(contentsOf: tables[0], encoding: .utf8)
         #expect(table1.contains("| 3 | Medium, enhanced LoRA | — | — | — | — | — | — | — | — | — |"))
         #expect(table1.contains("exp03-medium-enhanced (`repro run exp03`)"))
@@ -78,13 +78,18 @@ import Testing
             try made.run(study, metrics: HandMade.metrics(testLoss: (enhanced ? 3.2 : 5.7) + Double(index) / 100, rouge: 0.2 + Double(index) / 100, mme: 1400 - Double(index)),
                          curve: HandMade.curve(steps: 94, start: 6, end: enhanced ? 3 : 5, seed: Double(index)))
         }
+        try made.run("ablation-padding", metrics: HandMade.metrics(testLoss: 1.61))
         let outputs = try PaperOutputs.load(paperFolder: HandMade.paperFolder, catalog: made.catalog, workspace: made.workspace)
         #expect(outputs.results.missing.isEmpty)
         let out = made.folder.appendingPathComponent("out/paper"), figuresFolder = made.folder.appendingPathComponent("out/figures")
 
         let figures = try outputs.writeFigures(to: figuresFolder)
         #expect(figures.files.map(\.lastPathComponent) == ["figure2.png", "figure2.pdf", "figure2.svg", "figure2-heldout.png", "figure2-heldout.pdf", "figure2-heldout.svg"])
-        let table1 = try String(contentsOf: try outputs.writeTables(to: out)[0], encoding: .utf8)
+        let tables = try outputs.writeTables(to: out)
+        #expect(tables.map(\.lastPathComponent) == ["table1.md", "table1.tex", "table2.md", "table2.tex", "ablation.md", "ablation.tex"])
+        let table1 = try String(contentsOf: tables[0], encoding: .utf8)
+        // Experiment 3's test loss is 3.22; counting padding gives 1.61 here: -50%.
+        #expect(try String(contentsOf: tables[4], encoding: .utf8).contains("| Medium, enhanced LoRA (exp 3) | 3.2200 | 1.6100 | -50.0 |"))
         #expect(table1.contains("|  | Base model, before fine-tuning | 6.0000 | 0.2200 | 0.1100 | 0.1870 | 0.0550 | 0.2600 | 1500.00 | 1.23M | 9.88M |"))
         #expect(table1.contains("|  | Base model, blind control | 7.0000 | 0.0500 |"))
         #expect(table1.contains("| 2 | Small, default LoRA | 5.7100 |"))
@@ -97,6 +102,7 @@ import Testing
         #expect(check.judged.first { $0.claim.id == "retains-base-performance" }?.ours.verdict == .holds)
         let text = try outputs.writeCheck(check, to: out).text
         #expect(text.contains("| 3 | Medium, enhanced LoRA | 3.2433 / 3.2200 |"))
+        #expect(text.contains("counts it for Medium, enhanced LoRA (exp 3): test loss 1.6100 against 3.2200 masked (-50.0%)"))
         let report = try outputs.writeReport(check, figures: figures, to: out)
         let markdown = try String(contentsOf: report[0], encoding: .utf8), latex = try String(contentsOf: report[1], encoding: .utf8)
         #expect(markdown.contains("](../figures/figure2.png)"))

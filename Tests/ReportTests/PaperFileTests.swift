@@ -21,7 +21,8 @@ import Testing
         #expect(paper.claims.filter(\.required).map(\.id) == ["enhanced-lowers-loss", "retains-base-performance"])
         #expect(paper.claims.map(\.rule).contains(.bestBalance(study: "exp03-medium-enhanced")))
         #expect(paper.claims.map(\.rule).contains(.retainsBase(fraction: 0.7, metric: "mme_overall")))
-        #expect(paper.studies.count == 11)
+        #expect(paper.studies.count == 12, "ten experiments, the base model and the ablation")
+        #expect(paper.ablation == [PaperSpec.AblationRow(label: "Medium, enhanced LoRA (exp 3)", baseline: "exp03-medium-enhanced", changed: "ablation-padding")])
 
         let reported = try ReportedNumbers.load(from: HandMade.paperFolder.appendingPathComponent("reported.toml"), paper: paper)
         #expect(reported.table1.count == 10)
@@ -105,7 +106,7 @@ import Testing
             + "[[claims]]\nid = \"z\"\nrule = \"no_single_best\"\nwhere = \"1\"\nquote = \"q\"\nrequired = true\nstudy = \"a\"\n"
             + "[[claims]]\nid = \"w\"\nrule = \"best_balance\"\nwhere = \"1\"\nquote = \"q\"\nrequired = true\nstudy = \"base\"\n"
         #expect(try problems(paper: broken) == """
-            paper.toml: colour: unknown key (known here: authors, claims, figure2, original, table1, table2, title)
+            paper.toml: colour: unknown key (known here: ablation, authors, claims, figure2, original, table1, table2, title)
             paper.toml: title: expected a string, got integer
             paper.toml: table1.rows[1].study: names study 'c', which does not exist (studies: a, b, base)
             paper.toml: figure2.studies[1]: names study 'base', which is not a row of table1 (its legend comes from there)

@@ -123,7 +123,7 @@ let defaults = """
             .deletingLastPathComponent().appendingPathComponent("studies")
         for profile in [nil, "quick"] {
             let catalog = try StudyCatalog.load(directory: studies, profile: profile)
-            #expect(catalog.studies.filter { $0.spec.kind == .finetune }.count == 10)
+            #expect(catalog.studies.filter { $0.spec.kind == .finetune }.count == 11, "ten experiments and the padding ablation")
             #expect(catalog.studies.last?.name.hasPrefix("exp") == true)
         }
         // The paper's sizes keep their order in parameters: small < medium < default < large < extra-large.

@@ -87,6 +87,44 @@ struct Interruption: Error {}
         #expect(a.curve == b.curve && a.curve.count == 9)
     }
 
+    /// A loss that overflows stops the run, naming the study, the step and the last good state (here
+    /// none: it overflows before the first is saved); no metric is written and the run is recorded as failed.
+    @Test func aDivergingLossStopsTheRunAndSaysWhere() throws {
+        let folder = try StudyFolder(["lm.toml": tinyLanguageStudy.replacingOccurrences(of: "learning_rate = 1e-2", with: "learning_rate = 1e30")
+])
+        let url = workspace()
+        defer { try? FileManager.default.removeItem(at: url); try? FileManager.default.removeItem(at: folder.url) }
+        let runner = try runner(folder, url)
+        do {
+            try runner.run([])
+            Issue.record("a run whose loss overflows must stop")
+        } catch let error as StudyError {
+            #expect(error.file == "lm")
+            #expect(error.problem.hasPrefix("the training loss became ") && error.problem.contains(" at step "))
+            #expect(error.problem.contains("no state was saved before it"), "\(error.problem)")
+        }
+        let run = try #require(try runner.store.latestRun(study: "lm"))
+        #expect(run.status == .failed)
+        #expect(try runner.store.metrics(runId: run.id!).isEmpty)
+    }
+
+    /// A study's saved model that no longer matches its recorded sha256 is named, not trained on.
+    @Test func aDamagedModelIsFoundBeforeUse() throws {
+        let folder = try StudyFolder(["lm.toml": tinyLanguageStudy, "it.toml": "init = \"lm\"\n" + tinyInstructStudy])
+        let url = workspace()
+        defer { try? FileManager.default.removeItem(at: url); try? FileManager.default.removeItem(at: folder.url) }
+        try runner(folder, url).run(["lm"])
+        let run = try #require(try runner(folder, url).store.latestRun(study: "lm"))
+        let model = Workspace(url).runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors")
+        var bytes = try Data(contentsOf: model)
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: model)
+        #expect(throws: StudyError(file: model.path, key: nil, problem: "does not match the sha256 recorded when lm finished: the file was damaged; run `repro run lm --force`")) {
+            try runner(folder, url).run(["it"])
+        }
+        #expect(FileManager.default.fileExists(atPath: model.path), "nothing is deleted")
+    }
+
     @Test func aSecondRunTrainsNothingAndAnEditMakesTheStudyStale() throws {
         let folder = try StudyFolder(["lm.toml": tinyLanguageStudy])
         let url = workspace()
