@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(
             name: "StudyTests",
             dependencies: ["Study", "Data", "Model", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Study"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Study", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -79,3 +79,45 @@ for name, body in STUDIES.items():
 write("studies/cycle/defaults.toml", DEFAULTS)
 write("studies/cycle/a.toml", 'extends = "b.toml"\n')
 write("studies/cycle/b.toml", 'extends = "a.toml"\n')
+
+# paper.toml and reported.toml (repro figures, tables, check, report), over studies base, a and b.
+PAPER = '''title = "T"
+authors = "A"
+[original]
+model = "m"
+images = "i"
+finetune = "f"
+benchmark = "b"
+lora = "l"
+training = "t"
+hardware = "h"
+[table1]
+caption = "c"
+base = "base"
+rows = [{ study = "a", experiment = "1", label = "A" }, { study = "b", experiment = "2", label = "B" }]
+[table2]
+caption = "c"
+rows = [{ id = "only", label = "Only", standard = "a", enhanced = "b" }]
+[figure2]
+caption = "c"
+studies = ["a", "b"]
+[[claims]]
+id = "x"
+rule = "improvement_size"
+where = "4.5"
+quote = "q"
+required = false
+at_least = 42
+except = []
+'''
+REPORTED = "[table1.a]\ntest_loss = 5.6\n[table2.only]\nimprovement = 5\n"
+PAPERS = {
+    "reported-text-number": (PAPER, REPORTED.replace("5.6", '"5.6"')),
+    "reported-unknown-row": (PAPER, REPORTED + "[table1.c]\ntest_loss = 1.0\n"),
+    "reported-unknown-metric": (PAPER, REPORTED.replace("test_loss", "tests_loss")),
+    "paper-unknown-study": (PAPER.replace('standard = "a"', 'standard = "exp99"'), REPORTED),
+    "paper-broken-header": (PAPER.replace("[figure2]", "[figure2\n"), REPORTED),
+}
+for name, (paper, reported) in PAPERS.items():
+    write(f"paper/{name}/paper.toml", paper)
+    write(f"paper/{name}/reported.toml", reported)

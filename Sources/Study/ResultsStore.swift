@@ -125,7 +125,15 @@ public final class ResultsStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         let path = workspace.appendingPathComponent("results.sqlite").path
-        database = try DatabaseQueue(path: path, configuration: configuration)
+        let damaged = "is damaged; move it aside (nothing was deleted) and run again to recompute its results, or restore it from a copy"
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            // A damaged file is found before anything is read from it or written to it.
+            let check = try database.read { try String.fetchOne($0, sql: "PRAGMA quick_check") }
+            guard check == "ok" else { throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite's check: \(check ?? "no answer"))") }
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite: \(error.message ?? "\(error.resultCode)"))")
+        }
         // Two processes opening a new workspace at once would both create the tables: one migrates at a time.
         let lock = open(workspace.appendingPathComponent("results.lock").path, O_RDWR | O_CREAT, 0o644)
         guard lock >= 0, flock(lock, LOCK_EX) == 0 else {

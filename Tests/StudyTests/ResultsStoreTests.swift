@@ -1,8 +1,34 @@
 import Foundation
+import GRDB
 @testable import Study
 import Testing
 
 @Suite struct ResultsStoreTests {
+    /// A damaged store and one written by a newer repro are refused at open, with what to do; the file stays.
+    @Test func aDamagedOrNewerStoreIsFoundBeforeUse() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("results.sqlite").path
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
+        let damaged = "is damaged; move it aside (nothing was deleted) and run again to recompute its results, or restore it from a copy"
+        #expect {
+            _ = try ResultsStore(workspace: folder)
+        } throws: { error in
+            let problem = (error as? StudyError)?.problem ?? "\(error)"
+            return (error as? StudyError)?.file == path && problem.hasPrefix(damaged + " (SQLite: ")
+        }
+        #expect(FileManager.default.fileExists(atPath: path))
+
+        try FileManager.default.removeItem(atPath: path)
+        _ = try ResultsStore(workspace: folder)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
+        #expect(throws: StudyError(file: path, key: nil, problem: "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace")) {
+            _ = try ResultsStore(workspace: folder)
+        }
+    }
+
     @Test func everyRecordRoundTrips() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: folder) }
