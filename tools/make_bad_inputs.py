@@ -121,3 +121,28 @@ PAPERS = {
 for name, (paper, reported) in PAPERS.items():
     write(f"paper/{name}/paper.toml", paper)
     write(f"paper/{name}/reported.toml", reported)
+
+# Hugging Face model folders (a study's model, `repro parity`), from the padded model fixture.
+FIXTURE = ROOT.parent / "ModelTests" / "Fixtures" / "padded" / "model"
+CONFIG = json.loads((FIXTURE / "config.json").read_text())
+WEIGHTS = (FIXTURE / "model.safetensors").read_bytes()
+
+
+def model_folder(name, config, weights):
+    if config is not None:
+        write(f"model/{name}/config.json", config if isinstance(config, str) else json.dumps(config, indent=1))
+    if weights is not None:
+        write(f"model/{name}/model.safetensors", weights)
+
+
+def changed(section, key, value):
+    config = json.loads(json.dumps(CONFIG))
+    config[section][key] = value
+    return config
+
+
+model_folder("no-config", None, WEIGHTS)
+model_folder("config-not-json", "{ hidden_size: 16 ", WEIGHTS)
+model_folder("heads-do-not-divide", changed("text_config", "num_attention_heads", 3), WEIGHTS)
+model_folder("no-weights", CONFIG, None)
+model_folder("wider-than-weights", changed("text_config", "intermediate_size", CONFIG["text_config"]["intermediate_size"] * 2), WEIGHTS)
