@@ -48,7 +48,7 @@ enum Gates {
                                   promptIds: objective.encoder.prompt(row.query))
             }
             let outputs = try objective.model.generate(requests, options: GenerationOptions(maxNewTokens: 16, vocabularyLimit: tokenizer.vocabularySize))
-        for (row, output) in zip(batch, outputs) {
+            for (row, output) in zip(batch, outputs) {
                 let skill = row.skill?.rawValue ?? "caption"
                 let answer = tokenizer.decode(output.map(Int.init))
                 let ok = normalizedAnswer(answer) == normalizedAnswer(row.response)

@@ -45,18 +45,20 @@ final class VisionLanguageObjective: SplitObjective {
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
         let examples = microBatches.joined().map { train[$0] }
         let inputs = try encoder.batch(examples, data: data)
-        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
-                                                      rows: microBatches.map(\.count))
         let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
                                            qformerAttentionMask: inputs.qformerAttentionMask, context)
         var tokens: Tensor?
-        if tokenLoss { tokens = try model.forward(inputs, context, targetWeights: weights, allLogits: false, features: features).loss! }
+        if tokenLoss {
+            let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
+                                                          rows: microBatches.map(\.count))
+            tokens = try model.forward(inputs, context, targetWeights: weights, allLogits: false, features: features).loss!
+        }
         guard sceneCodeWeight > 0 else { return tokens! }
         let target = Autodiff.withoutGradients {
             model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize))
         }
         // Relative to the code's own mean square, so that the weight does not depend on the embeddings' scale.
-        let meanSquare = max(UnsafeBufferPointer(start: target.data, count: target.count).reduce(0) { $0 + $1 * $1 } / Float(target.count), 1e-12)
+        let meanSquare = max(mean(target * target).scalar, 1e-12)
         let difference = features - target
         let code = scale(mean(difference * difference), sceneCodeWeight / meanSquare)
         return tokens.map { $0 + code } ?? code
@@ -93,20 +95,25 @@ final class LanguageObjective: SplitObjective {
         model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: recipe, vocabulary: model.config.textConfig.vocabSize))
     }
 
-    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
-        let examples = microBatches.joined().map { train[$0] }
+    /// The loss of `examples` read from their codes, and the tokens it covers; with `microBatches`
+    /// (row counts), the mean of each micro-batch's mean loss.
+    func loss(_ examples: [Example], _ context: ForwardContext, reduction: Reduction = .mean,
+              microBatches: [Int]? = nil) throws -> (loss: Tensor, counted: Int) {
         let (ids, mask, labels, _) = encoder.sequences(examples, image: true)
-        let weights = InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: examples.count), rows: microBatches.map(\.count))
-        return try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
-                                              prefix: prefix(examples), context, targetWeights: weights, allLogits: false).loss!
+        let weights = microBatches.map { InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: examples.count), rows: $0) }
+        let loss = try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
+                                                  prefix: prefix(examples), context, reduction: reduction, targetWeights: weights,
+                                                  allLogits: false).loss!
+        return (loss, PromptEncoder.countedTokens(labels))
+    }
+
+    func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
+        try loss(microBatches.joined().map { train[$0] }, context, microBatches: microBatches.map(\.count)).loss
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
-        let examples = indices.map { heldOut[$0] }
-        let (ids, mask, labels, _) = encoder.sequences(examples, image: true)
-        let loss = try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
-                                                  prefix: prefix(examples), .evaluation(), reduction: .sum, allLogits: false).loss!
-        return (Double(loss.scalar), PromptEncoder.countedTokens(labels))
+        let (loss, counted) = try loss(indices.map { heldOut[$0] }, .evaluation(), reduction: .sum)
+        return (Double(loss.scalar), counted)
     }
 }
 
