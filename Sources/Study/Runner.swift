@@ -143,10 +143,12 @@ public final class Runner {
     }
 
     /// Records every file the run made (the model, its outputs) with its sha256; the kind is the
-    /// file's path within the run folder.
+    /// file's path within the run folder. Hidden files are skipped: `writeAtomically`'s temporaries,
+    /// which a process killed mid-write leaves behind, are not results.
     func recordArtifacts(runId: Int64, folder: RunFolder) throws {
         for directory in [folder.model, folder.outputs] {
-            guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
+            guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey],
+                                                             options: [.skipsHiddenFiles]) else { continue }
             for case let file as URL in files where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                 let kind = String(file.standardizedFileURL.path.dropFirst(folder.url.standardizedFileURL.path.count + 1))
                 try store.record(ArtifactRecord(runId: runId, kind: kind, path: workspace.relative(file), sha256: try sha256(of: file)))
