@@ -10,16 +10,16 @@ public final class Storage {
     public init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative storage size \(count)")
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        // Aligned so that BLAS and vectorised loops start on a cache line.
-        let status = posix_memalign(&raw, 64, max(count, 1) * MemoryLayout<Float>.stride)
-        precondition(status == 0 && raw != nil, "out of memory allocating \(count) floats")
-        if zeroed { memset(raw!, 0, max(count, 1) * MemoryLayout<Float>.stride) }
-        pointer = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        let raw = BufferPool.take(bytes: byteCount(count))
+        if zeroed { memset(raw, 0, byteCount(count)) }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    deinit { free(pointer) }
+    deinit { BufferPool.give(UnsafeMutableRawPointer(pointer), bytes: byteCount(count)) }
 }
+
+/// The bytes a storage of `count` floats allocates (at least one float, so that the pointer is valid).
+private func byteCount(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 
 /// A dense Float32 tensor in contiguous row-major order, and a node of the autodiff graph.
 ///
