@@ -23,7 +23,7 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
                 }
                 var sum: Float = 0
                 for j in 0..<n {
-                    let e = expf(xr[j] + mr[j * ms] - maxValue)
+                    let e = FastMath.exp(xr[j] + mr[j * ms] - maxValue)
                     yr[j] = e
                     sum += e
                 }
@@ -117,18 +117,20 @@ struct AttentionGeometry {
         for i in 0..<queries {
             let row = p + i * keys
             let limit = visibleKeys(i)
+            if let keyMask {
+                for j in 0..<limit where keyMask[maskBase + j] == 0 { row[j] = -.infinity }
+            }
             var maxValue = -Float.infinity
-            for j in 0..<limit where keyMask?[maskBase + j] ?? 1 != 0 { maxValue = max(maxValue, row[j]) }
+            for j in 0..<limit { maxValue = max(maxValue, row[j]) }
             guard maxValue > -Float.infinity else {
                 row.update(repeating: 0, count: keys)
                 continue
             }
+            // Masked keys hold -infinity, whose exponential is 0. Two loops, so that the first vectorises.
+            for j in 0..<limit { row[j] = FastMath.exp(row[j] - maxValue) }
             var sum: Float = 0
-            for j in 0..<keys {
-                let e: Float = (j < limit && keyMask?[maskBase + j] ?? 1 != 0) ? expf(row[j] - maxValue) : 0
-                row[j] = e
-                sum += e
-            }
+            for j in 0..<limit { sum += row[j] }
+            (row + limit).update(repeating: 0, count: keys - limit)
             let inv = 1 / sum
             for j in 0..<limit { row[j] *= inv }
         }

@@ -205,15 +205,15 @@ enum ActivationKernel {
     // y[n] = f(x[n])
     static func forward(_ kind: Activation, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
         switch kind {
-        case .gelu: for i in 0..<n { y[i] = 0.5 * x[i] * (1 + erff(x[i] * sqrtHalf)) }
+        case .gelu: for i in 0..<n { y[i] = 0.5 * x[i] * (1 + FastMath.erf(x[i] * sqrtHalf)) }
         case .geluTanh:
             for i in 0..<n {
                 let v = x[i]
                 y[i] = 0.5 * v * (1 + tanhf(sqrt2OverPi * (v + 0.044715 * v * v * v)))
             }
-        case .quickGelu: for i in 0..<n { y[i] = x[i] / (1 + expf(-1.702 * x[i])) }
+        case .quickGelu: for i in 0..<n { y[i] = x[i] / (1 + FastMath.exp(-1.702 * x[i])) }
         case .relu: for i in 0..<n { y[i] = max(x[i], 0) }
-        case .silu: for i in 0..<n { y[i] = x[i] / (1 + expf(-x[i])) }
+        case .silu: for i in 0..<n { y[i] = x[i] / (1 + FastMath.exp(-x[i])) }
         case .tanh: for i in 0..<n { y[i] = tanhf(x[i]) }
         }
     }
@@ -225,8 +225,8 @@ enum ActivationKernel {
         case .gelu:
             for i in 0..<n {
                 let v = x[i]
-                let cdf = 0.5 * (1 + erff(v * sqrtHalf))
-                let pdf = invSqrt2Pi * expf(-0.5 * v * v)
+                let cdf = 0.5 * (1 + FastMath.erf(v * sqrtHalf))
+                let pdf = invSqrt2Pi * FastMath.exp(-0.5 * v * v)
                 dx[i] += dy[i] * (cdf + v * pdf)
             }
         case .geluTanh:
@@ -239,13 +239,13 @@ enum ActivationKernel {
             }
         case .quickGelu:
             for i in 0..<n {
-                let s = 1 / (1 + expf(-1.702 * x[i]))
+                let s = 1 / (1 + FastMath.exp(-1.702 * x[i]))
                 dx[i] += dy[i] * (s + 1.702 * x[i] * s * (1 - s))
             }
         case .relu: for i in 0..<n where x[i] > 0 { dx[i] += dy[i] }
         case .silu:
             for i in 0..<n {
-                let s = 1 / (1 + expf(-x[i]))
+                let s = 1 / (1 + FastMath.exp(-x[i]))
                 dx[i] += dy[i] * s * (1 + x[i] * (1 - s))
             }
         case .tanh:
@@ -290,11 +290,11 @@ public func swiglu(gate: Tensor, up: Tensor) -> Tensor {
         Parallel.forEach(y.count) { r in
             if recording {
                 for i in r {
-                    s[i] = 1 / (1 + expf(-g[i]))
+                    s[i] = 1 / (1 + FastMath.exp(-g[i]))
                     o[i] = g[i] * s[i] * u[i]
                 }
             } else {
-                for i in r { o[i] = g[i] / (1 + expf(-g[i])) * u[i] }
+                for i in r { o[i] = g[i] / (1 + FastMath.exp(-g[i])) * u[i] }
             }
         }
         op.record(y, inputs: [gate, up]) { dy in

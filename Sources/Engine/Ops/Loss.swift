@@ -13,7 +13,7 @@ public func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
     var maxValue = -Float.infinity
     for j in 0..<count { maxValue = max(maxValue, row[j]) }
     var sum: Float = 0
-    for j in 0..<count { sum += expf(row[j] - maxValue) }
+    for j in 0..<count { sum += FastMath.exp(row[j] - maxValue) }
     return maxValue + logf(sum)
 }
 
@@ -52,7 +52,7 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], weights: [Float]? =
                 let row = logits.data + r * v, drow = dx + r * v
                 let lse = logSumExp[r]
                 let g = dy[0] * (weights?[r] ?? 1) / divisor
-                for j in 0..<v { drow[j] += g * expf(row[j] - lse) }
+                for j in 0..<v { drow[j] += g * FastMath.exp(row[j] - lse) }
                 drow[Int(targets[r])] -= g
             }
         }
