@@ -29,6 +29,11 @@ public enum BLAS {
         }
     }
 
+    /// The largest product (m·n·k multiply-adds) that OpenBLAS computes on the calling thread: 4 x 65,536
+    /// in its default build. Larger ones go to its thread pool, which concurrent callers queue for, so
+    /// code that calls sgemm from several threads at once keeps each product within this.
+    public static let singleThreadedLimit = 4 * 65_536
+
     /// The number of threads OpenBLAS uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }

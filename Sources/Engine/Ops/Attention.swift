@@ -66,23 +66,27 @@ public func attention(
                                          scale: scale ?? 1 / Float(d).squareRoot(), causal: causal, keyMask: keyMask)
         let out = Tensor(uninitialized: q.shape)
         let recording = Autodiff.needsGradient(q, k, v)
-        // probabilities: [B, H, Tq, Tk], kept for backward; one head's worth of scratch otherwise
-        let probabilities = Storage(count: recording ? b * h * tq * tk : tq * tk, zeroed: false)
-        for bi in 0..<b {
-            for hi in 0..<h {
-                let p = probabilities.pointer + (recording ? (bi * h + hi) * tq * tk : 0)
-                geometry.forward(batch: bi, head: hi, q: q.data, k: k.data, v: v.data, probabilities: p, out: out.data)
+        // probabilities: [B, H, Tq, Tk], kept for backward (nothing is kept when not recording)
+        let probabilities = Storage(count: recording ? b * h * tq * tk : 0, zeroed: false)
+        // The (batch, head) pairs are independent: spread over the cores (each product stays on its thread).
+        Parallel.forEach(b * h, grain: 1) { pairs in
+            // scratch: [Tq, Tk], one head's probabilities when they are not kept
+            let scratch = Storage(count: recording ? 0 : tq * tk, zeroed: false)
+            for pair in pairs {
+                let p = recording ? probabilities.pointer + pair * tq * tk : scratch.pointer
+                geometry.forward(batch: pair / h, head: pair % h, q: q.data, k: k.data, v: v.data, probabilities: p, out: out.data)
             }
         }
         op.record(out, inputs: [q, k, v]) { dOut in
             let dq = q.requiresGrad ? q.grad : nil
             let dk = k.requiresGrad ? k.grad : nil
             let dv = v.requiresGrad ? v.grad : nil
-            let scratch = Storage(count: tq * tk, zeroed: false)
-            for bi in 0..<b {
-                for hi in 0..<h {
-                    geometry.backward(batch: bi, head: hi, q: q.data, k: k.data, v: v.data,
-                                      probabilities: probabilities.pointer + (bi * h + hi) * tq * tk,
+            Parallel.forEach(b * h, grain: 1) { pairs in
+                // scratch: [block rows, Tk], the score gradients of one block
+                let scratch = Storage(count: geometry.blockRows * tk, zeroed: false)
+                for pair in pairs {
+                    geometry.backward(batch: pair / h, head: pair % h, q: q.data, k: k.data, v: v.data,
+                                      probabilities: probabilities.pointer + pair * tq * tk,
                                       dOut: dOut, dq: dq, dk: dk, dv: dv, scratch: scratch.pointer)
                 }
             }
@@ -91,7 +95,10 @@ public func attention(
     }
 }
 
-/// The products and softmax of one (batch, head) pair of attention.
+/// The products and softmax of one (batch, head) pair of attention, a block of query rows at a time.
+///
+/// Blocks keep every product within what OpenBLAS computes on the calling thread, so that pairs can
+/// run on all cores at once; a causal block also multiplies only by the keys its last row can see.
 struct AttentionGeometry {
     let batch, heads, queries, keys, headSize: Int
     let scale: Float
@@ -106,36 +113,50 @@ struct AttentionGeometry {
     /// Keys 0..<limit that query i may see (the causal bound); masked keys are skipped separately.
     func visibleKeys(_ i: Int) -> Int { causal ? min(keys, max(0, i + keys - queries + 1)) : keys }
 
+    /// Query rows per block.
+    var blockRows: Int { max(1, min(queries, BLAS.singleThreadedLimit / max(1, keys * headSize))) }
+
+    /// The query blocks and the keys each one multiplies by.
+    var blocks: [(rows: Range<Int>, keys: Int)] {
+        stride(from: 0, to: queries, by: blockRows).map { start in
+            let rows = start..<min(queries, start + blockRows)
+            return (rows, visibleKeys(rows.upperBound - 1))
+        }
+    }
+
     // p[Tq, Tk] = softmax(scale q kᵀ + masks); out[Tq, D] = p v
     func forward(batch b: Int, head h: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                  probabilities p: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let (qb, kb) = (queryBase(b, h), keyBase(b, h))
-        BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: keys, k: headSize, alpha: scale,
-                   a: q + qb, lda: rowStride, b: k + kb, ldb: rowStride, beta: 0, c: p, ldc: keys)
         // This batch row's keys start at b * keys in the mask (no copy per head).
         let maskBase = b * keys
-        for i in 0..<queries {
-            let row = p + i * keys
-            let limit = visibleKeys(i)
-            if let keyMask {
-                for j in 0..<limit where keyMask[maskBase + j] == 0 { row[j] = -.infinity }
+        for (rows, seen) in blocks {
+            let pBlock = p + rows.lowerBound * keys, qBlock = qb + rows.lowerBound * rowStride
+            BLAS.sgemm(transposeA: false, transposeB: true, m: rows.count, n: seen, k: headSize, alpha: scale,
+                       a: q + qBlock, lda: rowStride, b: k + kb, ldb: rowStride, beta: 0, c: pBlock, ldc: keys)
+            for i in rows {
+                let row = p + i * keys
+                let limit = visibleKeys(i)
+                if let keyMask {
+                    for j in 0..<limit where keyMask[maskBase + j] == 0 { row[j] = -.infinity }
+                }
+                var maxValue = -Float.infinity
+                for j in 0..<limit { maxValue = max(maxValue, row[j]) }
+                guard maxValue > -Float.infinity else {
+                    row.update(repeating: 0, count: keys)
+                    continue
+                }
+                // Masked keys hold -infinity, whose exponential is 0. Two loops, so that the first vectorises.
+                for j in 0..<limit { row[j] = FastMath.exp(row[j] - maxValue) }
+                var sum: Float = 0
+                for j in 0..<limit { sum += row[j] }
+                (row + limit).update(repeating: 0, count: keys - limit)
+                let inv = 1 / sum
+                for j in 0..<limit { row[j] *= inv }
             }
-            var maxValue = -Float.infinity
-            for j in 0..<limit { maxValue = max(maxValue, row[j]) }
-            guard maxValue > -Float.infinity else {
-                row.update(repeating: 0, count: keys)
-                continue
-            }
-            // Masked keys hold -infinity, whose exponential is 0. Two loops, so that the first vectorises.
-            for j in 0..<limit { row[j] = FastMath.exp(row[j] - maxValue) }
-            var sum: Float = 0
-            for j in 0..<limit { sum += row[j] }
-            (row + limit).update(repeating: 0, count: keys - limit)
-            let inv = 1 / sum
-            for j in 0..<limit { row[j] *= inv }
+            BLAS.sgemm(transposeA: false, transposeB: false, m: rows.count, n: headSize, k: seen,
+                       a: pBlock, lda: keys, b: v + kb, ldb: rowStride, beta: 0, c: out + qBlock, ldc: rowStride)
         }
-        BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: headSize, k: keys,
-                   a: p, lda: keys, b: v + kb, ldb: rowStride, beta: 0, c: out + qb, ldc: rowStride)
     }
 
     // dv += pᵀ dOut; dp = dOut vᵀ; ds = p (dp - rowsum(dp p)); dq += scale ds k; dk += scale dsᵀ q
@@ -144,26 +165,30 @@ struct AttentionGeometry {
                   dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv: UnsafeMutablePointer<Float>?,
                   scratch ds: UnsafeMutablePointer<Float>) {
         let (qb, kb) = (queryBase(b, h), keyBase(b, h))
-        if let dv {
-            BLAS.sgemm(transposeA: true, transposeB: false, m: keys, n: headSize, k: queries,
-                       a: p, lda: keys, b: dOut + qb, ldb: rowStride, beta: 1, c: dv + kb, ldc: rowStride)
-        }
-        guard dq != nil || dk != nil else { return }
-        BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: keys, k: headSize,
-                   a: dOut + qb, lda: rowStride, b: v + kb, ldb: rowStride, beta: 0, c: ds, ldc: keys)
-        for i in 0..<queries {
-            let pr = p + i * keys, dr = ds + i * keys
-            var dot: Float = 0
-            for j in 0..<keys { dot += pr[j] * dr[j] }
-            for j in 0..<keys { dr[j] = pr[j] * (dr[j] - dot) }
-        }
-        if let dq {
-            BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: headSize, k: keys, alpha: scale,
-                       a: ds, lda: keys, b: k + kb, ldb: rowStride, beta: 1, c: dq + qb, ldc: rowStride)
-        }
-        if let dk {
-            BLAS.sgemm(transposeA: true, transposeB: false, m: keys, n: headSize, k: queries, alpha: scale,
-                       a: ds, lda: keys, b: q + qb, ldb: rowStride, beta: 1, c: dk + kb, ldc: rowStride)
+        for (rows, seen) in blocks {
+            let pBlock = p + rows.lowerBound * keys, qBlock = qb + rows.lowerBound * rowStride
+            if let dv {
+                BLAS.sgemm(transposeA: true, transposeB: false, m: seen, n: headSize, k: rows.count,
+                           a: pBlock, lda: keys, b: dOut + qBlock, ldb: rowStride, beta: 1, c: dv + kb, ldc: rowStride)
+            }
+            guard dq != nil || dk != nil else { continue }
+            // ds: [rows, seen], row stride Tk
+            BLAS.sgemm(transposeA: false, transposeB: true, m: rows.count, n: seen, k: headSize,
+                       a: dOut + qBlock, lda: rowStride, b: v + kb, ldb: rowStride, beta: 0, c: ds, ldc: keys)
+            for i in 0..<rows.count {
+                let pr = pBlock + i * keys, dr = ds + i * keys
+                var dot: Float = 0
+                for j in 0..<seen { dot += pr[j] * dr[j] }
+                for j in 0..<seen { dr[j] = pr[j] * (dr[j] - dot) }
+            }
+            if let dq {
+                BLAS.sgemm(transposeA: false, transposeB: false, m: rows.count, n: headSize, k: seen, alpha: scale,
+                           a: ds, lda: keys, b: k + kb, ldb: rowStride, beta: 1, c: dq + qBlock, ldc: rowStride)
+            }
+            if let dk {
+                BLAS.sgemm(transposeA: true, transposeB: false, m: seen, n: headSize, k: rows.count, alpha: scale,
+                           a: ds, lda: keys, b: q + qBlock, ldb: rowStride, beta: 1, c: dk + kb, ldc: rowStride)
+            }
         }
     }
 }
