@@ -37,6 +37,7 @@ struct BenchBLAS: ParsableCommand {
             let payload: [String: Any] = [
                 "kernel": selection.coreName, "kernel_source": selection.explanation,
                 "threads": BLAS.threads, "cpu": BLASKernel.cpuModel(),
+                "thread_timeout": ProcessInfo.processInfo.environment[BLASKernel.threadTimeoutVariable] ?? "",
                 "sgemm_gflops": Dictionary(uniqueKeysWithValues: results.map { (String($0.0), $0.1) }),
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
@@ -44,7 +45,7 @@ struct BenchBLAS: ParsableCommand {
         }
         print("CPU      \(BLASKernel.cpuModel())")
         print("kernel   \(selection.coreName) (\(selection.explanation))")
-        print("threads  \(BLAS.threads)")
+        print("threads  \(BLAS.threads); \(BLASKernel.threadTimeoutVariable)=\(ProcessInfo.processInfo.environment[BLASKernel.threadTimeoutVariable] ?? "unset (OpenBLAS default 28)")")
         print("")
         print("     n   sgemm GFLOP/s")
         for (n, gflops) in results {
