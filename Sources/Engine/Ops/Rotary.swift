@@ -15,45 +15,48 @@ public func rotaryEmbedding(_ x: Tensor, positions: [Int32], theta: Float) -> Te
         let inverseFrequency = (0..<half).map { 1 / powf(theta, Float(2 * $0) / Float(d)) }
         // cos, sin: [P, D/2] for the P position rows given (T when the batch shares them)
         let tableRows = positions.count
-        var cosines = [Float](repeating: 0, count: tableRows * half)
-        var sines = cosines
+        // Kept alive by the backward closure.
+        let cosines = Storage(count: tableRows * half, zeroed: false), sines = Storage(count: tableRows * half, zeroed: false)
+        let (cp, sp) = (cosines.pointer, sines.pointer)
         for row in 0..<tableRows {
             let position = Float(positions[row])
             for i in 0..<half {
                 let angle = position * inverseFrequency[i]
-                cosines[row * half + i] = cosf(angle)
-                sines[row * half + i] = sinf(angle)
+                cp[row * half + i] = cosf(angle)
+                sp[row * half + i] = sinf(angle)
             }
         }
         let y = Tensor(uninitialized: x.shape)
         let (xp, yp) = (x.data, y.data)
         let grain = max(1, 16_384 / (h * d))
         Parallel.forEach(b * t, grain: grain) { rows in for row in rows {
+            let (c, s) = (cp + (row % tableRows) * half, sp + (row % tableRows) * half)
             for head in 0..<h {
                 let base = (row * h + head) * d
                 let (xr, yr) = (xp + base, yp + base)
                 for i in 0..<half {
-                    let (c, s) = (cosines[(row % tableRows) * half + i], sines[(row % tableRows) * half + i])
                     let (first, second) = (xr[i], xr[i + half])
-                    yr[i] = first * c - second * s
-                    yr[i + half] = second * c + first * s
+                    yr[i] = first * c[i] - second * s[i]
+                    yr[i + half] = second * c[i] + first * s[i]
                 }
             }
         } }
         op.record(y, inputs: [x]) { dy in
             // The transpose of a rotation is the rotation by the opposite angle.
             let dx = x.grad
-            Parallel.forEach(b * t, grain: grain) { rows in for row in rows {
-                for head in 0..<h {
-                    let base = (row * h + head) * d
-                    let (dxr, dyr) = (dx + base, dy + base)
-                    for i in 0..<half {
-                        let (c, s) = (cosines[(row % tableRows) * half + i], sines[(row % tableRows) * half + i])
-                        dxr[i] += dyr[i] * c + dyr[i + half] * s
-                        dxr[i + half] += dyr[i + half] * c - dyr[i] * s
+            withExtendedLifetime((cosines, sines)) {
+                Parallel.forEach(b * t, grain: grain) { rows in for row in rows {
+                    let (c, s) = (cp + (row % tableRows) * half, sp + (row % tableRows) * half)
+                    for head in 0..<h {
+                        let base = (row * h + head) * d
+                        let (dxr, dyr) = (dx + base, dy + base)
+                        for i in 0..<half {
+                            dxr[i] += dyr[i] * c[i] + dyr[i + half] * s[i]
+                            dxr[i + half] += dyr[i + half] * c[i] - dyr[i] * s[i]
+                        }
                     }
-                }
-            } }
+                } }
+            }
         }
         return y
     }
