@@ -25,7 +25,7 @@ public enum BLAS {
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         if let profiler {
-            profiler.addGemm(seconds: monotonicSeconds() - start, flops: 2 * Double(m) * Double(n) * Double(k))
+            profiler.addGemm(.init(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB), seconds: monotonicSeconds() - start)
         }
     }
 

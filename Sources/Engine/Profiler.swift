@@ -11,12 +11,20 @@ public final class OpProfiler: Sendable {
         public var seconds = 0.0
     }
 
+    /// One sgemm shape: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`.
+    public struct GemmShape: Hashable, Sendable {
+        public let m, n, k: Int
+        public let transposeA, transposeB: Bool
+    }
+
     public struct Report: Sendable {
         /// Keyed by op name and phase.
         public var ops: [String: [Phase: Entry]] = [:]
         public var gemmCalls = 0
         public var gemmSeconds = 0.0
         public var gemmFlops = 0.0
+        /// sgemm calls and time per shape.
+        public var gemmShapes: [GemmShape: Entry] = [:]
     }
 
     @TaskLocal public static var current: OpProfiler?
@@ -35,13 +43,20 @@ public final class OpProfiler: Sendable {
         }
     }
 
-    func addGemm(seconds: Double, flops: Double) {
+    func addGemm(_ shape: GemmShape, seconds: Double) {
         state.withLock { report in
             report.gemmCalls += 1
             report.gemmSeconds += seconds
-            report.gemmFlops += flops
+            report.gemmFlops += shape.flops
+            report.gemmShapes[shape, default: Entry()].calls += 1
+            report.gemmShapes[shape, default: Entry()].seconds += seconds
         }
     }
 
     public var report: Report { state.withLock { $0 } }
+}
+
+extension OpProfiler.GemmShape {
+    /// Multiply-adds counted twice, as GFLOP/s figures count them.
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }

@@ -128,3 +128,14 @@ func printOpTable(_ report: OpProfiler.Report, steps: Int) {
         print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %10.3f   %11.3f", forward, backward))
     }
 }
+
+/// The sgemm shapes that take the most time, per step, with the GFLOP/s each reaches.
+func printGemmTable(_ report: OpProfiler.Report, steps: Int, top: Int = 15) {
+    print("sgemm shape (m x n x k, A/B transposed)   calls   ms per step   GFLOP/s")
+    for (shape, entry) in report.gemmShapes.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(top) {
+        let name = "\(shape.m) x \(shape.n) x \(shape.k) \(shape.transposeA ? "T" : "N")\(shape.transposeB ? "T" : "N")"
+        print(name.padding(toLength: 40, withPad: " ", startingAt: 0)
+              + String(format: " %6d   %11.3f   %7.1f", entry.calls / steps, entry.seconds / Double(steps) * 1e3,
+                       shape.flops * Double(entry.calls) / entry.seconds / 1e9))
+    }
+}

@@ -87,6 +87,8 @@ struct BenchTrain: ParsableCommand {
                          (1 - report.gemmSeconds / elapsed) * 100, (elapsed - report.gemmSeconds) / Double(steps) * 1e3))
             print("")
             printOpTable(report, steps: steps)
+            print("")
+            printGemmTable(report, steps: steps)
         }
     }
 
