@@ -147,3 +147,27 @@ import Testing
         }
     }
 }
+
+/// Dropout's mask: its rate, its scaling, and its seeding.
+@Suite struct DropoutTests {
+    @Test func dropsAtTheRateAndScalesWhatItKeeps() {
+        let x = Tensor(shape: [200_000], filledWith: 2)
+        var rng = SeededGenerator(seed: 9)
+        let y = Autodiff.withoutGradients { dropout(x, probability: 0.1, using: &rng) }.values
+        let dropped = Double(y.filter { $0 == 0 }.count) / Double(y.count)
+        #expect(abs(dropped - 0.1) < 0.005, "dropped \(dropped)")
+        #expect(y.allSatisfy { $0 == 0 || abs($0 - 2 / 0.9) < 1e-6 })
+    }
+
+    @Test func theSameSeedDropsTheSameElementsAndTheNextCallOthers() {
+        let x = Tensor(shape: [50_000], filledWith: 1)
+        var first = SeededGenerator(seed: 3), second = SeededGenerator(seed: 3)
+        let a = Autodiff.withoutGradients { dropout(x, probability: 0.5, using: &first) }.values
+        let b = Autodiff.withoutGradients { dropout(x, probability: 0.5, using: &second) }.values
+        let c = Autodiff.withoutGradients { dropout(x, probability: 0.5, using: &first) }.values
+        #expect(a == b)
+        #expect(a != c)
+        // Every block draws from its own stream: no two blocks share a mask.
+        #expect(a[0..<16_384] != a[16_384..<32_768])
+    }
+}
