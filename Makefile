@@ -65,6 +65,8 @@ build: deps
 bench: build
 	$(REPRO) bench blas
 	$(REPRO) bench ops
+	$(REPRO) bench train
+	$(REPRO) bench generate
 
 ## figures, tables, check, report: the paper's outputs from stored results (they never train)
 figures: build

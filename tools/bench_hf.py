@@ -5,8 +5,10 @@ calls it with the model's config.json and prints both; it can also run alone:
 
     pip install "torch==2.13.0+cpu" transformers peft
     python3 tools/bench_hf.py --config config.json [--batch 2 --prompt 24 --response 40 ...]
+    python3 tools/bench_hf.py --config config.json --generate [--batches 1,8 --new-tokens 32 ...]
 
-Prints one JSON object: samples_per_second, step_ms, peak_rss_mb, versions.
+Prints one JSON object: for training samples_per_second, step_ms, peak_rss_mb; for --generate
+tokens_per_second per batch size (`repro bench generate --reference`); and the versions used.
 """
 import argparse
 import json
@@ -40,15 +42,24 @@ def main():
     p.add_argument("--instruction", type=int, default=24)
     p.add_argument("--lora-rank", type=int, default=32)
     p.add_argument("--lora-alpha", type=float, default=64)
+    p.add_argument("--lora-dropout", type=float, default=0.05)
+    p.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj")
+    p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--last-layers", type=int, default=4)
     p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--generate", action="store_true", help="time greedy decoding instead of training")
+    p.add_argument("--batches", default="1,8", help="with --generate: batch sizes, comma-separated")
+    p.add_argument("--new-tokens", type=int, default=32, help="with --generate: tokens decoded per request")
     args = p.parse_args()
 
     torch.manual_seed(0)
     config = InstructBlipConfig.from_json_file(args.config)
     model = InstructBlipForConditionalGeneration(config)
-    model = get_peft_model(model, LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=0.0,
-                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+    if args.generate:
+        print(json.dumps({"tokens_per_second": time_generation(model, config, args), "versions": versions()}))
+        return
+    model = get_peft_model(model, LoraConfig(r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+                                             target_modules=args.lora_targets.split(",")))
     layers = config.text_config.num_hidden_layers
     trained_layers = tuple(f"language_model.model.layers.{i}." for i in range(layers - args.last_layers, layers))
     for name, param in model.named_parameters():
@@ -58,7 +69,7 @@ def main():
             param.requires_grad_(True)
     model.train()
     trainable = [q for q in model.parameters() if q.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(trainable, lr=1e-4, weight_decay=args.weight_decay)
 
     b, q = args.batch, config.num_query_tokens
     vocab = config.text_config.vocab_size
@@ -94,9 +105,42 @@ def main():
         "step_ms": elapsed / steps * 1e3,
         "peak_rss_mb": peak_rss_mb(),
         "threads": torch.get_num_threads(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "transformers": transformers.__version__, "peft": peft.__version__},
+        "versions": versions(),
     }))
+
+
+def versions():
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "peft": peft.__version__}
+
+
+def time_generation(model, config, args):
+    """New tokens per second of greedy decoding (KV cache), every row decoding exactly --new-tokens."""
+    model.eval()
+    q, size = config.num_query_tokens, config.vision_config.image_size
+    rates = {}
+    for b in (int(n) for n in args.batches.split(",")):
+        text = torch.randint(4, config.text_config.vocab_size, (b, args.prompt))
+        input_ids = torch.cat([torch.full((b, q), config.image_token_index), text], dim=1)
+        inputs = dict(pixel_values=torch.randn(b, 3, size, size), input_ids=input_ids,
+                      attention_mask=torch.ones_like(input_ids),
+                      qformer_input_ids=torch.randint(1, config.qformer_config.vocab_size, (b, args.instruction)),
+                      qformer_attention_mask=torch.ones(b, args.instruction, dtype=torch.long))
+
+        def call():
+            with torch.no_grad():
+                model.generate(**inputs, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
+                               do_sample=False, num_beams=1)
+
+        call()
+        calls, start = 0, time.perf_counter()
+        while True:
+            call()
+            calls += 1
+            if time.perf_counter() - start >= args.seconds:
+                break
+        rates[str(b)] = calls * b * args.new_tokens / (time.perf_counter() - start)
+    return rates
 
 
 if __name__ == "__main__":

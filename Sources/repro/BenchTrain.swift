@@ -2,42 +2,51 @@ import ArgumentParser
 import Engine
 import Foundation
 import Model
+import Study
 
-/// Training speed of the scale model, optionally beside transformers + peft on the same configuration.
+/// Training speed of a study's configuration, optionally beside transformers + peft on the same one.
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Times full training steps (forward, backward, clipping, AdamW) of the default scale model.",
+        abstract: "Times full training steps (forward, backward, clipping, AdamW) of a study's configuration.",
         discussion: """
-            The paper's setting: micro-batch 2 with 16 accumulation steps (one optimizer step per 32
-            samples), LoRA (r 32, alpha 64) on the language model's attention
-            projections, the vision encoder, the Q-Former and the last 4 language-model layers trained.
+            By default the paper's default configuration as experiment 9 trains it: the default-size
+            model with its studies/defaults.toml settings (dropout included), LoRA r 32 / alpha 64 /
+            dropout 0.05 on the language model's attention projections, the vision encoder, the
+            Q-Former and the last 4 language-model layers trained, micro-batch 2 with 16 accumulation
+            steps (one optimizer step per 32 samples). Weights are fresh (speed does not depend on them).
             Each sample: a 64x64 image, a 24-token instruction, and a language-model sequence of the
             query tokens, a 24-token prompt and a 40-token response (the loss is on the response).
             --reference runs tools/bench_hf.py on the identical configuration in the same call.
             """)
 
-    @Option(help: "Micro-batch size.") var batch = 2
-    @Option(help: "Micro-batches per optimizer step (repro runs them as one weighted batch; transformers loops).") var accumulation = 16
+    @Option(help: "The study whose model, LoRA, trained parts and batch to time (a name or unique prefix).") var study = "exp09"
+    @Option(help: "The folder of study files.") var studies = "studies"
+    @Option(help: "Micro-batch size (default: the study's).") var batch: Int?
+    @Option(help: "Micro-batches per optimizer step (default: the study's; repro runs them as one weighted batch, transformers loops).") var accumulation: Int?
     @Option(help: "Prompt tokens per sample.") var prompt = 24
     @Option(help: "Response tokens per sample.") var response = 40
     @Option(help: "Q-Former instruction tokens per sample.") var instruction = 24
-    @Option(help: "LoRA rank.") var loraRank = 32
-    @Option(help: "LoRA alpha.") var loraAlpha: Float = 64
-    @Option(help: "Language-model layers trained in full (the last N).") var lastLayers = 4
     @Option(help: "Seconds to time for, after two warm-up steps.") var seconds = 10.0
     @Flag(help: "Also run tools/bench_hf.py (transformers + peft on PyTorch) and print the ratio.") var reference = false
     @Option(help: "Python interpreter for --reference.") var python = "python3"
     @Flag(help: "Print JSON instead of a table.") var json = false
-    @Flag(help: "Also print where the time goes, per op, forward and backward.") var profileOps = false
+    @Flag(help: "Also print where the time goes, per op, forward and backward, and per sgemm shape.") var profileOps = false
 
     func run() throws {
-        let config = InstructBlipConfig()
+        let resolved = try StudyCatalog.load(directory: URL(fileURLWithPath: studies)).study(named: study)
+        let spec = resolved.spec
+        let config = spec.model
+        let layers = config.textConfig.numHiddenLayers
+        guard let trainable = TrainableParts(spec: spec.train.trainable, layers: layers) else {
+            throw ValidationError("\(resolved.file): train.trainable = \"\(spec.train.trainable)\" is not a set of parts bench can time")
+        }
+        let (batch, accumulation) = (self.batch ?? spec.train.microBatch, self.accumulation ?? spec.train.accumulation)
         let model = InstructBlip(config: config, seed: 1)
-        model.addLoRA(LoRAConfig(r: loraRank, loraAlpha: loraAlpha, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"]))
-        let counts = model.setTrainable(.paper(lastLayers: lastLayers, of: config.textConfig.numHiddenLayers))
-        let optimizer = AdamW(parameters: model.parameters.trainable)
-        let inputs = syntheticBatch(config)
+        if let lora = spec.lora.config { model.addLoRA(lora) }
+        let counts = model.setTrainable(trainable)
+        let optimizer = AdamW(parameters: model.parameters.trainable, weightDecay: spec.train.weightDecay)
+        let inputs = syntheticBatch(config, rows: batch * accumulation)
         let context = ForwardContext(training: true, rng: SeededGenerator(seed: 2))
         let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
                                                      rows: [Int](repeating: batch, count: accumulation))
@@ -45,8 +54,8 @@ struct BenchTrain: ParsableCommand {
         func step() throws {
             let (_, loss) = try model.forward(inputs, context, targetWeights: weights, allLogits: false)
             loss!.backward()
-            clipGradientNorm(optimizer.parameters, maxNorm: 1)
-            optimizer.step(learningRate: 1e-4)
+            clipGradientNorm(optimizer.parameters, maxNorm: spec.train.maxGradNorm)
+            optimizer.step(learningRate: spec.train.learningRate)
             optimizer.zeroGradients()
         }
         for _ in 0..<2 { try step() }
@@ -57,10 +66,11 @@ struct BenchTrain: ParsableCommand {
         let ours = Measurement(
             samplesPerSecond: Double(steps * batch * accumulation) / elapsed, stepMilliseconds: elapsed / Double(steps) * 1e3,
             gemmGflops: report.gemmFlops / elapsed / 1e9, peakGflops: peak, residentMegabytes: peakResidentMegabytes())
-        let theirs = reference ? try runReference(config) : nil
+        let theirs = reference ? try runHuggingFaceReference(config, python: python, arguments: try referenceArguments(
+            spec, trainable: trainable, batch: batch, accumulation: accumulation, file: resolved.file)) : nil
 
         if json {
-            var payload: [String: Any] = ["repro": ours.dictionary, "trainable_parameters": counts.trainable,
+            var payload: [String: Any] = ["repro": ours.dictionary, "trainable_parameters": counts.trainable, "study": resolved.name,
                                           "parameters": counts.total, "kernel": BLASKernel.selection.coreName, "threads": BLAS.threads]
             if let theirs {
                 payload["transformers"] = theirs
@@ -69,7 +79,8 @@ struct BenchTrain: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
             return
         }
-        print("model    \(counts.total) parameters, \(counts.trainable) trainable (LoRA r \(loraRank), last \(lastLayers) LM layers, vision, Q-Former)")
+        let lora = spec.lora.r > 0 ? "LoRA r \(spec.lora.r) alpha \(Int(spec.lora.alpha)) dropout \(spec.lora.dropout)" : "no LoRA"
+        print("study    \(resolved.name): \(counts.total) parameters, \(counts.trainable) trainable (\(lora); trains \(spec.train.trainable))")
         print("batch    \(accumulation) x \(batch) x (64x64 image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens) per step")
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads; sgemm peak here \(String(format: "%.1f", peak)) GFLOP/s (n = 1024)")
         print("")
@@ -92,12 +103,24 @@ struct BenchTrain: ParsableCommand {
         }
     }
 
+    /// tools/bench_hf.py's arguments for the same configuration; it knows the paper's freezing only.
+    func referenceArguments(_ spec: StudySpec, trainable: TrainableParts, batch: Int, accumulation: Int, file: String) throws -> [String] {
+        let layers = spec.model.textConfig.numHiddenLayers
+        guard trainable == .paper(lastLayers: trainable.languageModelLayers.count, of: layers) else {
+            throw ValidationError("--reference: \(file) trains \"\(spec.train.trainable)\"; tools/bench_hf.py mirrors the paper's freezing (\"paper:N\") only")
+        }
+        return ["--batch", "\(batch)", "--accumulation", "\(accumulation)", "--prompt", "\(prompt)", "--response", "\(response)",
+                "--instruction", "\(instruction)", "--lora-rank", "\(spec.lora.r)", "--lora-alpha", "\(spec.lora.alpha)",
+                "--lora-dropout", "\(spec.lora.dropout)", "--lora-targets", spec.lora.targets.joined(separator: ","),
+                "--last-layers", "\(trainable.languageModelLayers.count)", "--weight-decay", "\(spec.train.weightDecay)",
+                "--seconds", "\(seconds)"]
+    }
+
     /// A fixed batch (all micro-batches of one step) of random pixels and tokens of the configured lengths.
-    func syntheticBatch(_ config: InstructBlipConfig) -> ModelInputs {
+    func syntheticBatch(_ config: InstructBlipConfig, rows: Int) -> ModelInputs {
         var rng = SeededGenerator(seed: 3)
         let q = config.numQueryTokens, v = config.textConfig.vocabSize, length = q + prompt + response
         var ids: [Int32] = [], labels: [Int32] = []
-        let rows = batch * accumulation
         for _ in 0..<rows {
             let text = (0..<(prompt + response)).map { _ in Int32(4 + Int(rng.next() % UInt64(v - 4))) }
             ids += [Int32](repeating: Int32(config.imageTokenIndex), count: q) + text
@@ -109,36 +132,6 @@ struct BenchTrain: ParsableCommand {
             attentionMask: [Int32](repeating: 1, count: rows * length),
             qformerInputIds: (0..<(rows * instruction)).map { _ in Int32(1 + Int(rng.next() % UInt64(config.qformerConfig.vocabSize - 1))) },
             qformerAttentionMask: [Int32](repeating: 1, count: rows * instruction), labels: labels)
-    }
-
-    /// Runs tools/bench_hf.py on the same configuration and returns its JSON.
-    func runReference(_ config: InstructBlipConfig) throws -> [String: Any] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repro-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try config.huggingFaceJSON().write(to: folder.appendingPathComponent("config.json"))
-        let script = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("../../tools/bench_hf.py").standardized
-        let scriptPath = FileManager.default.fileExists(atPath: script.path) ? script.path : "tools/bench_hf.py"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, scriptPath, "--config", folder.appendingPathComponent("config.json").path,
-                             "--batch", "\(batch)", "--accumulation", "\(accumulation)", "--prompt", "\(prompt)", "--response", "\(response)",
-                             "--instruction", "\(instruction)", "--lora-rank", "\(loraRank)", "--lora-alpha", "\(loraAlpha)",
-                             "--last-layers", "\(lastLayers)", "--seconds", "\(seconds)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["PYTHONWARNINGS"] = "ignore"
-        environment["TRANSFORMERS_VERBOSITY"] = "error"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let result = try? JSONSerialization.jsonObject(with: output) as? [String: Any] else {
-            throw ValidationError("--reference: \(scriptPath) failed (exit \(process.terminationStatus)); it needs torch, transformers and peft (see tools/bench_hf.py)")
-        }
-        return result
     }
 }
 
