@@ -4,6 +4,9 @@ import Foundation
 /// How to decode.
 public struct GenerationOptions: Sendable {
     public var maxNewTokens: Int
+    /// End of sequence is not generated before this many new tokens (greedy decoding; `transformers`'
+    /// `min_new_tokens`). Benchmarks use it to decode a fixed length.
+    public var minNewTokens: Int
     /// 1 is greedy decoding.
     public var beams: Int
     /// Beam scores are divided by (generated length)^lengthPenalty, as `transformers`.
@@ -12,8 +15,9 @@ public struct GenerationOptions: Sendable {
     /// uses (it stopped merging early), which must never be chosen.
     public var vocabularyLimit: Int?
 
-    public init(maxNewTokens: Int = 48, beams: Int = 1, lengthPenalty: Float = 1, vocabularyLimit: Int? = nil) {
+    public init(maxNewTokens: Int = 48, minNewTokens: Int = 0, beams: Int = 1, lengthPenalty: Float = 1, vocabularyLimit: Int? = nil) {
         self.maxNewTokens = maxNewTokens
+        self.minNewTokens = minNewTokens
         self.beams = beams
         self.lengthPenalty = lengthPenalty
         self.vocabularyLimit = vocabularyLimit
@@ -51,6 +55,7 @@ extension InstructBlip {
         guard !requests.isEmpty else { return [] }
         return try Autodiff.withoutGradients {
             if options.beams <= 1 { return try greedy(requests, options) }
+            precondition(options.minNewTokens == 0, "a minimum length applies to greedy decoding only")
             return try requests.map { try beamSearch($0, options) }
         }
     }
@@ -116,7 +121,11 @@ extension InstructBlip {
             var next = [Int32](repeating: eos, count: b)
             for bi in 0..<b where !finished[bi] {
                 let row = UnsafeBufferPointer(start: logits.data + bi * v, count: usable)
-                let best = Int32(row.indices.max { row[$0] < row[$1] }!)
+                // The first highest logit, as argmax; end of sequence skipped below the minimum length.
+                let skipped = outputs[bi].count < options.minNewTokens ? Int(eos) : -1
+                var top = skipped == 0 ? 1 : 0
+                for j in row.indices where j != skipped && row[j] > row[top] { top = j }
+                let best = Int32(top)
                 if best == eos { finished[bi] = true } else { outputs[bi].append(best) }
                 next[bi] = best
             }

@@ -194,6 +194,19 @@ func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) 
         #expect(beams[0].count <= 5)
     }
 
+    /// With every logit equal, argmax picks id 0, here end of sequence: decoding stops at once unless a
+    /// minimum length holds it back, and then stops exactly there.
+    @Test func minimumLengthHoldsEndOfSequenceBack() throws {
+        var config = tinyConfig()
+        config.textConfig.eosTokenId = 0
+        let model = InstructBlip(config: config, seed: 8)
+        let head = try #require(model.parameters["language_model.lm_head.weight"])
+        head.data.update(repeating: 0, count: head.count)
+        let requests = requests(config)
+        #expect(try model.generate(requests, options: GenerationOptions(maxNewTokens: 6)) == [[], []])
+        #expect(try model.generate(requests, options: GenerationOptions(maxNewTokens: 6, minNewTokens: 4)) == [[1, 1, 1, 1], [1, 1, 1, 1]])
+    }
+
     @Test func generationKeepsToTheTokenizersVocabulary() throws {
         let model = InstructBlip(config: tinyConfig(), seed: 8)
         for beams in [1, 3] {
