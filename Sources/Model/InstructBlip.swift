@@ -211,15 +211,17 @@ public final class InstructBlip {
 
     /// Loss weights that turn one batch of several micro-batches into the mean of their mean
     /// losses: each counted target of micro-batch m weighs 1 / (micro-batches x its counted targets).
-    /// - targets: the shifted targets, row by row; rows: the number of rows of each micro-batch.
-    public static func microBatchWeights(_ targets: [Int32], rows: [Int]) -> [Float] {
+    /// - targets: the shifted targets, row by row; rows: the number of rows of each micro-batch;
+    ///   microBatches: the step's micro-batches when this batch holds only some of them (default: all).
+    public static func microBatchWeights(_ targets: [Int32], rows: [Int], ofStep microBatches: Int? = nil) -> [Float] {
+        let stepMicroBatches = microBatches ?? rows.count
         let length = targets.count / max(rows.reduce(0, +), 1)
         var weights = [Float](repeating: 0, count: targets.count)
         var start = 0
         for count in rows {
             let range = (start * length)..<((start + count) * length)
             let counted = targets[range].reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
-            for i in range where targets[i] != ignoreIndex { weights[i] = 1 / Float(rows.count * max(counted, 1)) }
+            for i in range where targets[i] != ignoreIndex { weights[i] = 1 / Float(stepMicroBatches * max(counted, 1)) }
             start += count
         }
         return weights

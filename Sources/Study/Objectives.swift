@@ -42,7 +42,35 @@ final class VisionLanguageObjective: SplitObjective {
 
     var trainable: [Tensor] { model.parameters.trainable }
 
+    /// Groups a fine-tuning step's micro-batches run in, each padded to its own longest row. In
+    /// experiment 3's first 53 steps padding was 18.0% of the positions as one batch, 13.2% in two
+    /// groups (7.2% had each micro-batch of 2 been padded alone, which would make the products small).
+    static let lengthGroups = 2
+
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
+        // One batch of all rows pads every row to the step's longest (transformers pads each
+        // micro-batch to its own); micro-batches sorted by length and run in groups pad less, and
+        // their weights keep the step's loss the mean of the micro-batches' means. Scene-code
+        // stages keep one batch; so does counting padding, whose amount is what it measures.
+        guard sceneCodeWeight == 0, tokenLoss, !encoder.countPadding, microBatches.count >= Self.lengthGroups else {
+            return try jointLoss(microBatches, context)
+        }
+        let longest = microBatches.map { $0.map { encoder.sequence(train[$0], image: true).ids.count }.max() ?? 0 }
+        let byLength = microBatches.indices.sorted { (longest[$0], $0) < (longest[$1], $1) }
+        var total: Tensor?
+        for group in 0..<Self.lengthGroups {
+            let members = byLength[(group * byLength.count / Self.lengthGroups)..<((group + 1) * byLength.count / Self.lengthGroups)]
+            let inputs = try encoder.batch(members.flatMap { microBatches[$0] }.map { train[$0] }, data: data)
+            let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
+                                                          rows: members.map { microBatches[$0].count }, ofStep: microBatches.count)
+            let loss = try model.forward(inputs, context, targetWeights: weights, allLogits: false).loss!
+            total = total.map { $0 + loss } ?? loss
+        }
+        return total!
+    }
+
+    /// The step's rows as one batch: the token loss, the code loss, or both.
+    private func jointLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
         let examples = microBatches.joined().map { train[$0] }
         let inputs = try encoder.batch(examples, data: data)
         let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,

@@ -35,13 +35,16 @@ struct PromptEncoder {
 
     func encode(_ text: String) -> [Int32] { tokenizer.encode(text).map(Int32.init) }
 
+    /// One example's token ids (prompt, response, EOS) and labels (the response and EOS), unpadded.
+    func sequence(_ example: Example, image: Bool) -> (ids: [Int32], labels: [Int32]) {
+        let prompt = prompt(example.query, image: image)
+        let answer = encode(example.response) + [Int32(Tokenizer.eosID)]
+        return (prompt + answer, [Int32](repeating: ignoreIndex, count: prompt.count) + answer)
+    }
+
     /// Token ids and labels of whole examples, right-padded to the longest.
     func sequences(_ examples: [Example], image: Bool) -> (ids: [Int32], mask: [Int32], labels: [Int32], length: Int) {
-        let rows = examples.map { example -> (ids: [Int32], labels: [Int32]) in
-            let prompt = prompt(example.query, image: image)
-            let answer = encode(example.response) + [Int32(Tokenizer.eosID)]
-            return (prompt + answer, [Int32](repeating: ignoreIndex, count: prompt.count) + answer)
-        }
+        let rows = examples.map { sequence($0, image: image) }
         let length = rows.map(\.ids.count).max() ?? 0
         var ids: [Int32] = [], mask: [Int32] = [], labels: [Int32] = []
         for row in rows {
