@@ -114,7 +114,7 @@ public struct StudyCatalog: Sendable {
 }
 
 /// The engine's numerics version: part of every hash, raised when a kernel's results change.
-public let numericsVersion = "engine-1"
+public let numericsVersion = "engine-2"
 
 /// Sorted-key JSON of the resolved study, its data recipe and its inputs' hashes.
 func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, String)]) -> String {
