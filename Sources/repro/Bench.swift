@@ -25,12 +25,7 @@ struct BenchBLAS: ParsableCommand {
     var json = false
 
     func run() throws {
-        let sizes = try self.sizes.split(separator: ",").map { text -> Int in
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw ValidationError("--sizes: '\(text)' is not a positive integer")
-            }
-            return n
-        }
+        let sizes = try positiveIntegers(self.sizes, option: "--sizes")
         let selection = BLASKernel.selection
         let results = sizes.map { n in (n, SgemmBenchmark.gflops(size: n, seconds: seconds)) }
         if json {
@@ -68,6 +63,16 @@ enum SgemmBenchmark {
         product()
         let (iterations, elapsed) = timeRepeatedly(seconds: seconds, product)
         return 2 * Double(n) * Double(n) * Double(n) * Double(iterations) / elapsed / 1e9
+    }
+}
+
+/// The comma-separated positive integers of an option's value, or an error naming the option.
+func positiveIntegers(_ list: String, option: String) throws -> [Int] {
+    try list.split(separator: ",").map { text -> Int in
+        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
+            throw ValidationError("\(option): '\(text)' is not a positive integer")
+        }
+        return n
     }
 }
 

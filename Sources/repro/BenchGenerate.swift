@@ -26,12 +26,7 @@ struct BenchGenerate: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
-        let sizes = try batches.split(separator: ",").map { text -> Int in
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw ValidationError("--batches: '\(text)' is not a positive integer")
-            }
-            return n
-        }
+        let sizes = try positiveIntegers(batches, option: "--batches")
         let config = InstructBlipConfig()
         let model = InstructBlip(config: config, seed: 1)
         let options = GenerationOptions(maxNewTokens: newTokens, minNewTokens: newTokens)
