@@ -93,13 +93,7 @@ def main():
 
     for _ in range(2):
         step()
-    steps, start = 0, time.perf_counter()
-    while True:
-        step()
-        steps += 1
-        if time.perf_counter() - start >= args.seconds:
-            break
-    elapsed = time.perf_counter() - start
+    steps, elapsed = time_repeatedly(step, args.seconds)
     print(json.dumps({
         "samples_per_second": steps * b * args.accumulation / elapsed,
         "step_ms": elapsed / steps * 1e3,
@@ -107,6 +101,17 @@ def main():
         "threads": torch.get_num_threads(),
         "versions": versions(),
     }))
+
+
+def time_repeatedly(body, seconds):
+    """Calls body until `seconds` have passed (at least once); returns the count and the time taken."""
+    count, start = 0, time.perf_counter()
+    while True:
+        body()
+        count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return count, elapsed
 
 
 def versions():
@@ -133,13 +138,8 @@ def time_generation(model, config, args):
                                do_sample=False, num_beams=1)
 
         call()
-        calls, start = 0, time.perf_counter()
-        while True:
-            call()
-            calls += 1
-            if time.perf_counter() - start >= args.seconds:
-                break
-        rates[str(b)] = calls * b * args.new_tokens / (time.perf_counter() - start)
+        calls, elapsed = time_repeatedly(call, args.seconds)
+        rates[str(b)] = calls * b * args.new_tokens / elapsed
     return rates
 
 
