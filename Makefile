@@ -35,6 +35,11 @@ test: deps
 	rm -rf .build/quick-workspace
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
+	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
+	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace | grep -q "gate.vision.shape"
+	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.overall"
+	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.objects .*blind control"
+	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace | grep -q "mme.existence .*blind control"
 	@# The report from that workspace: figure, tables and the check (outputs under .build/).
 	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures

@@ -11,6 +11,9 @@ public struct SceneCode: Hashable, Sendable {
     /// The scene's text exactly as drawn, or nil; the reader splits it into its own tokens.
     public let text: String?
 
+    /// Groups every scene has (the 9 cells and the background); the answer follows them.
+    public static let groupCount = Cell.all.count + 1
+
     public init(_ scene: Scene) {
         groups = Cell.all.map { cell in
             scene.object(at: cell).map { "\(cell.name) \($0.fullName)" } ?? cell.name

@@ -188,6 +188,9 @@ public final class InstructBlip {
                                      reduction: reduction))
     }
 
+    /// The language model's token embedding table, `[V, D_text]`.
+    public var wordEmbeddings: Tensor { languageModel.embedTokens }
+
     /// Mixtures of the language model's token embeddings at the query positions: `weights`
     /// `[B * Q, V]` (each row a distribution over tokens) times the embedding table, `[B, Q, D_text]`.
     /// A scene written this way is what the language model reads before it has a Q-Former.

@@ -4,7 +4,53 @@ import Model
 
 /// Each pretraining stage's own figure of merit, stored with its run, so that the recipe can be
 /// tuned by editing study files alone (DESIGN.md, "How the base model is made").
-enum Gates {
+public enum Gates {
+    /// The gate figures a study of this kind stores, by name without the stage (what `[gates]` may name).
+    static func names(_ kind: StudyKind) -> Set<String> {
+        let skills = Skill.allCases.map(\.rawValue) + ["overall"]
+        switch kind {
+        case .vision: return Set(VisionObjective.heads.map(\.name))
+        case .language: return Set(skills)
+        case .align: return Set(skills + ["objects"])
+        case .instruct:
+            return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" } + ["perception_ratio"])
+        case .clip: return ["image_to_text_recall1", "text_to_image_recall1"]
+        case .finetune: return []
+        }
+    }
+
+    /// A study's gate figures by name (without the stage), from its stored metrics. The base model's
+    /// are its margins over the blind control per perception subtask (points of 200) and the ratio
+    /// of the perception totals, derived from the MME-style scores it stores.
+    static func figures(_ kind: StudyKind, metrics: [MetricRecord]) -> [String: Double] {
+        let seen = Dictionary(metrics.filter { $0.condition == MetricName.image }.map { ($0.name, $0.value) }) { first, _ in first }
+        guard kind == .instruct else {
+            let prefix = MetricName.gate("\(kind.rawValue).")
+            return Dictionary(uniqueKeysWithValues: seen.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        }
+        let blind = Dictionary(metrics.filter { $0.condition == MetricName.blind }.map { ($0.name, $0.value) }) { first, _ in first }
+        var figures: [String: Double] = [:]
+        for subtask in BenchmarkSubtask.allCases where subtask.isPerception {
+            let name = MetricName.mme(subtask.rawValue)
+            if let image = seen[name], let control = blind[name] { figures["\(subtask.rawValue)_margin"] = image - control }
+        }
+        if let image = seen[MetricName.mmePerception], let control = blind[MetricName.mmePerception], control > 0 {
+            figures["perception_ratio"] = image / control
+        }
+        return figures
+    }
+
+    /// One line per gate figure below the study's minimum (`[gates]`), from its stored metrics.
+    public static func shortfalls(_ study: ResolvedStudy, metrics: [MetricRecord]) -> [String] {
+        let figures = figures(study.spec.kind, metrics: metrics)
+        return study.spec.gates.keys.sorted().compactMap { name in
+            let minimum = study.spec.gates[name]!
+            let bound = "its minimum \(String(format: "%.4g", minimum)), \(study.file) [gates]"
+            guard let value = figures[name] else { return "\(study.name): gate \(study.spec.kind.rawValue).\(name) was not measured by this run (\(bound))" }
+            return value < minimum ? "\(study.name): gate \(study.spec.kind.rawValue).\(name) is \(String(format: "%.4g", value)), below \(bound)" : nil
+        }
+    }
+
     /// The vision stage: accuracy per attribute on held-out scenes. Shape counts every cell (empty
     /// is a class, so it measures finding objects); colour, size and fill count occupied cells.
     static func vision(_ objective: VisionObjective) -> [Measured] {
@@ -62,6 +108,80 @@ enum Gates {
         }
         measured.append(Measured(condition: MetricName.image, name: MetricName.gate("language.overall"),
                                  value: Double(right.values.reduce(0, +)) / Double(max(total.values.reduce(0, +), 1))))
+        return measured
+    }
+
+    /// Alignment: how often the Q-Former's answer position (`PromptEncoder.answerPosition`) lies
+    /// nearest the right answer's code, per skill, with the image and with a blank one. Yes/no
+    /// questions choose between "yes" and "no"; open ones among the skill's held-out answers. This
+    /// measures the Q-Former's question answering apart from the language model; the blank image
+    /// shows what the question alone gives away.
+    static func align(_ objective: VisionLanguageObjective, rows: [PretrainingSample]) throws -> [Measured] {
+        let model = objective.model, encoder = objective.encoder
+        let table = model.wordEmbeddings  // [V, D]
+        let width = table.shape[1]
+        var codes: [String: [Float]] = [:]
+        func code(_ answer: String) -> [Float] {
+            if let known = codes[answer] { return known }
+            let ids = encoder.encode(" " + answer)
+            var vector = [Float](repeating: 0, count: width)
+            let share = 1 / Float(ids.count)
+            for id in ids {
+                let row = table.data + Int(id) * width
+                for d in 0..<width { vector[d] += row[d] * share }
+            }
+            codes[answer] = vector
+            return vector
+        }
+        // Cosine, as the answer loss reads a position.
+        func nearness(_ slot: UnsafeBufferPointer<Float>, _ target: [Float]) -> Float {
+            var dot: Float = 0, norm: Float = 0
+            for d in 0..<width { dot += slot[d] * target[d]; norm += target[d] * target[d] }
+            return dot / max(norm.squareRoot(), 1e-12)
+        }
+        let yesNo = ["yes", "no"]
+        var openAnswers: [Skill: [String]] = [:]
+        for row in rows where !yesNo.contains(row.response) { if let skill = row.skill { openAnswers[skill, default: []].append(row.response) } }
+        openAnswers = openAnswers.mapValues { Array(Set($0)).sorted() }
+        let recipe = objective.data.recipe
+        let objects = recipe.shapes.flatMap { shape in recipe.colors.flatMap { color in recipe.sizes.flatMap { size in
+            recipe.fills.map { SceneObject(shape: shape, color: color, size: size, fill: $0, cell: Cell(0)).fullName } } } }
+        var measured: [Measured] = []
+        for condition in [MetricName.image, MetricName.blind] {
+            var right: [String: Int] = [:], total: [String: Int] = [:]
+            var cellsRight = 0, cellsTotal = 0
+            for start in stride(from: 0, to: rows.count, by: 32) {
+                let batch = Array(rows[start..<min(start + 32, rows.count)])
+                let inputs = try encoder.batch(batch.map(\.example), data: objective.data, blank: condition == MetricName.blind)
+                let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
+                                                   qformerAttentionMask: inputs.qformerAttentionMask, .evaluation())  // [B, Q, D]
+                let q = features.shape[1]
+                for (index, row) in batch.enumerated() {
+                    // Each occupied cell's position against the codes of every object the world has there.
+                    let scene = row.example.scene(recipe)
+                    for cell in Cell.all where cell.index < q {
+                        guard let object = scene.object(at: cell) else { continue }
+                        let slot = UnsafeBufferPointer(start: features.data + (index * q + cell.index) * width, count: width)
+                        let nearest = objects.min { nearness(slot, code("\(cell.name) \($0)")) > nearness(slot, code("\(cell.name) \($1)")) }
+                        cellsRight += nearest == object.fullName ? 1 : 0
+                        cellsTotal += 1
+                    }
+                    guard let skill = row.skill else { continue }
+                    let slot = UnsafeBufferPointer(start: features.data + (index * q + encoder.answerPosition) * width, count: width)
+                    let candidates = yesNo.contains(row.response) ? yesNo : openAnswers[skill] ?? [row.response]
+                    let nearest = candidates.min { nearness(slot, code($0)) > nearness(slot, code($1)) }
+                    right[skill.rawValue, default: 0] += nearest == row.response ? 1 : 0
+                    total[skill.rawValue, default: 0] += 1
+                }
+            }
+            for skill in total.keys.sorted() {
+                let share = Double(right[skill]!) / Double(total[skill]!)
+                measured.append(Measured(condition: condition, name: MetricName.gate("align.\(skill)"), value: share))
+            }
+            measured.append(Measured(condition: condition, name: MetricName.gate("align.objects"), value: Double(cellsRight) / Double(max(cellsTotal, 1))))
+            measured.append(Measured(condition: condition, name: MetricName.gate("align.overall"),
+                                     value: Double(right.values.reduce(0, +)) / Double(max(total.values.reduce(0, +), 1))))
+        }
         return measured
     }
 

@@ -28,9 +28,11 @@ final class VisionLanguageObjective: SplitObjective {
     /// Whether the language model's token loss trains too; without it (the Q-Former's first stage,
     /// as BLIP-2's) only the code loss does, and the language model is not run at all.
     let tokenLoss: Bool
+    /// Weight of the code positions' word cross-entropy (`codeWordLoss`), beside the code loss.
+    let codeWordWeight: Float
 
     init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example],
-         sceneCodeWeight: Float = 0, tokenLoss: Bool = true) {
+         sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0) {
         self.model = model
         self.encoder = encoder
         self.data = data
@@ -38,6 +40,7 @@ final class VisionLanguageObjective: SplitObjective {
         self.heldOut = heldOut
         self.sceneCodeWeight = sceneCodeWeight
         self.tokenLoss = tokenLoss
+        self.codeWordWeight = codeWordWeight
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
@@ -85,14 +88,40 @@ final class VisionLanguageObjective: SplitObjective {
             tokens = try model.forward(inputs, context, targetWeights: weights, allLogits: false, features: features).loss!
         }
         guard sceneCodeWeight > 0 else { return tokens! }
-        let target = Autodiff.withoutGradients {
-            model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize))
-        }
+        let codeWeights = encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize)  // [B * Q, V]
+        let target = Autodiff.withoutGradients { model.tokenMixture(codeWeights) }
         // Relative to the code's own mean square, so that the weight does not depend on the embeddings' scale.
         let meanSquare = max(mean(target * target).scalar, 1e-12)
         let difference = features - target
-        let code = scale(mean(difference * difference), sceneCodeWeight / meanSquare)
+        var code = scale(mean(difference * difference), sceneCodeWeight / meanSquare)
+        if codeWordWeight > 0 { code = code + scale(codeWordLoss(features, codeWeights), codeWordWeight) }
         return tokens.map { $0 + code } ?? code
+    }
+
+    /// Scale of the cosines that make a code position's logits (as CLIP's inverse temperature):
+    /// raw products of vectors as short as word embeddings leave the softmax flat.
+    static let codeWordSharpness: Float = 20
+
+    /// Each code position read as logits over the word embeddings (sharpened cosines), and the
+    /// cross-entropy of the words it stands for, weighted by their shares in it; the mean over
+    /// positions that stand for words. A target per attribute word, where the code's mean squared
+    /// error barely tells one colour (or "yes" from "no") from another.
+    private func codeWordLoss(_ features: Tensor, _ codeWeights: Tensor) -> Tensor {
+        let (rows, width) = (features.shape[0] * features.shape[1], features.shape[2])
+        let vocabulary = codeWeights.shape[1]
+        let logits = scale(matmul(l2Normalize(reshape(features, [rows, width])), l2Normalize(model.wordEmbeddings), transposeB: true),
+                           Self.codeWordSharpness)  // [B * Q, V]
+        var picked: [Int] = [], targets: [Int32] = [], weights: [Float] = []
+        for row in 0..<rows {
+            let shares = UnsafeBufferPointer(start: codeWeights.data + row * vocabulary, count: vocabulary)
+            for (id, share) in shares.enumerated() where share > 0 {
+                picked.append(row)
+                targets.append(Int32(id))
+                weights.append(share)
+            }
+        }
+        let positions = Float(Set(picked).count)
+        return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / positions })
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {

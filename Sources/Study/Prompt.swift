@@ -97,6 +97,9 @@ struct PromptEncoder {
         return Tensor(shape: [examples.count * q, vocabulary], values: weights)
     }
 
+    /// The query position whose code is the answer to the instruction (after the groups).
+    var answerPosition: Int { SceneCode.groupCount % queryTokens }
+
     /// Labelled positions of a batch (what a summed loss is divided by).
     static func countedTokens(_ labels: [Int32]) -> Int { labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) } }
 }

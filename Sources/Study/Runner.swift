@@ -139,6 +139,7 @@ public final class Runner {
         }
         let record = try store.run(id: run.id!)!
         logger.info("\(study.name): done in \(String(format: "%.0f", record.seconds ?? 0)) s")
+        for shortfall in Gates.shortfalls(study, metrics: try store.metrics(runId: run.id!)) { logger.warning("\(shortfall)") }
         return record
     }
 
@@ -232,10 +233,14 @@ public final class Runner {
                 (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
             }
             let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
-                                                    sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss)
+                                                    sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
+                                                    codeWordWeight: spec.train.codeWordWeight)
             logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
             try save(model, data: data, to: folder)
+            if spec.kind == .align && spec.train.sceneCodeWeight > 0 {
+                measured += try Autodiff.withoutGradients { try Gates.align(objective, rows: Array(split.heldOut(.question).prefix(480))) }
+            }
             if spec.kind != .align {
                 logger.info("\(study.name): evaluating (with the blind control)")
                 let evaluator = Evaluator(data: data, encoder: encoder, spec: spec.eval, outputs: folder.outputs, clip: try clipScorer(spec))

@@ -119,13 +119,22 @@ public let numericsVersion = "engine-2"
 /// Sorted-key JSON of the resolved study, its data recipe and its inputs' hashes.
 func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, String)]) -> String {
     let object: [String: Any] = [
-        "study": specTree(spec).foundation,
+        "study": specTree(spec).hashed.foundation,
         "data": (try? JSONSerialization.jsonObject(with: data.canonicalJSON)) ?? [:],
         "numerics": numericsVersion,
         "inputs": Dictionary(uniqueKeysWithValues: dependencies),
     ]
     let bytes = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     return String(decoding: bytes, as: UTF8.self)
+}
+
+extension StudyValue {
+    /// The spec's tree without what cannot change a result (gate minimums), as the hash reads it.
+    var hashed: StudyValue {
+        guard case .table(var fields) = self else { return self }
+        fields.removeValue(forKey: "gates")
+        return .table(fields)
+    }
 }
 
 /// The spec as a tree of snake_case keys (also the schema that files are checked against).
@@ -173,6 +182,8 @@ func decode(_ tree: SourcedTree) throws -> (StudySpec, DataRecipe) {
     var complete = SourcedTree(fields: defaults)
     complete.overlay(SourcedTree(fields: fields))
     fields = complete.fields
+    // Gate names are data, not keys: read apart, so that the snake_case conversion leaves them alone.
+    let gates = fields.updateValue(.table([:]), forKey: "gates")?.table ?? [:]
 
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -182,6 +193,13 @@ func decode(_ tree: SourcedTree) throws -> (StudySpec, DataRecipe) {
         spec = try decoder.decode(StudySpec.self, from: json)
     } catch let error as DecodingError {
         throw studyError(error, prefix: "", tree: tree)
+    }
+    spec.gates = gates.compactMapValues { value in
+        switch value {
+        case .real(let number): number
+        case .integer(let number): Double(number)
+        default: nil
+        }
     }
     var data: DataRecipe
     do {
@@ -246,7 +264,15 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(train.sceneCodeWeight >= 0, "train.scene_code_weight", "\(train.sceneCodeWeight) must not be negative")
     check(train.sceneCodeWeight == 0 || [.align, .instruct].contains(spec.kind), "train.scene_code_weight",
           "applies only to align and instruct studies, whose images are rendered scenes; set it to 0")
+    check(train.codeWordWeight == 0 || train.sceneCodeWeight > 0, "train.code_word_weight",
+          "\(train.codeWordWeight) needs train.scene_code_weight above 0 (it reads the same scene code)")
+    check(train.codeWordWeight >= 0, "train.code_word_weight", "\(train.codeWordWeight) must not be negative")
     check(train.tokenLoss || train.sceneCodeWeight > 0, "train.token_loss", "false leaves nothing to train; set train.scene_code_weight above 0")
+    let known = Gates.names(spec.kind)
+    for name in spec.gates.keys.sorted() where !known.contains(name) {
+        check(false, "gates.\(name)", known.isEmpty ? "\(spec.kind.rawValue) studies have no gate figures; remove [gates]"
+              : "is not a gate of \(spec.kind.rawValue) studies (known: \(known.sorted().joined(separator: ", ")))")
+    }
     check(spec.eval.beams >= 1, "eval.beams", "\(spec.eval.beams) must be at least 1")
     check(spec.eval.maxNewTokens > 0, "eval.max_new_tokens", "\(spec.eval.maxNewTokens) must be positive")
     return errors
@@ -266,6 +292,15 @@ func checkShape(_ fields: [String: StudyValue], against schema: [String: StudyVa
             continue
         }
         switch (expected, value) {
+        case (.table, .table(let given)) where keyPath == "gates":
+            // Names are the stage's gate figures (checked against the study's kind later); values are minimums.
+            for (name, minimum) in given {
+                switch minimum {
+                case .real, .integer: continue
+                default: errors.append(StudyError(file: tree.file(of: "gates.\(name)"), key: "gates.\(name)",
+                                                  problem: "expected a number (the figure's minimum), got \(minimum.typeName)"))
+                }
+            }
         case (.table(let inner), .table(let given)):
             checkShape(given, against: inner, path: keyPath, tree: tree, errors: &errors)
         case (.array, .array), (.string, .string), (.boolean, .boolean), (.integer, .integer), (.real, .real), (.real, .integer):

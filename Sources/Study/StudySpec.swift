@@ -39,6 +39,10 @@ public struct StudySpec: Codable, Hashable, Sendable {
     public var lora = LoRASpec()
     public var train = TrainSpec()
     public var eval = EvalSpec()
+    /// A pretraining stage's minimums for its gate figures, by name without the stage (`shape` for
+    /// gate.vision.shape): `repro run` and `repro show` warn about each figure below its minimum.
+    /// Not part of the hash: changing a minimum retrains nothing.
+    public var gates: [String: Double] = [:]
 
     public init() {}
 }
@@ -90,6 +94,9 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// Train on the language model's token loss (false: the scene-code loss alone, without running
     /// the language model; needs `scene_code_weight` > 0).
     public var tokenLoss = true
+    /// Alignment and instruction tuning: weight of a cross-entropy that asks each code position to
+    /// name its words among the language model's embeddings (0: none).
+    public var codeWordWeight: Float = 0
 
     public init() {}
 }

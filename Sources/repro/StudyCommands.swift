@@ -132,6 +132,7 @@ struct ShowCommand: ParsableCommand {
                 let control = blind[metric.name].map { String(format: "   blind control %.4g", $0) } ?? ""
                 print("  \(metric.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.4g", metric.value))\(control)")
             }
+            for shortfall in Gates.shortfalls(resolved, metrics: metrics) { print("  warning: \(shortfall)") }
         }
         let curve = try runner.store.curve(runId: run.id!)
         if let first = curve.first, let last = curve.last {

@@ -1,0 +1,58 @@
+import Foundation
+@testable import Study
+import Testing
+
+/// `[gates]` minimums: read from study files, checked against the stage's figures, left out of the
+/// hash, and turned into warnings from stored metrics.
+@Suite struct GateTests {
+    func folder(vision: String, instruct: String = "") throws -> StudyFolder {
+        try StudyFolder([
+            "defaults.toml": defaults,
+            "vision.toml": "extends = \"defaults.toml\"\nkind = \"vision\"\n" + vision,
+            "base.toml": "extends = \"defaults.toml\"\nkind = \"instruct\"\n" + instruct,
+        ])
+    }
+
+    @Test func minimumsAreReadAndLeaveTheHashAlone() throws {
+        let strict = try folder(vision: "[gates]\nshape = 0.9\nbackground = 1\n").load()
+        let lenient = try folder(vision: "[gates]\nshape = 0.5\n").load()
+        let none = try folder(vision: "").load()
+        #expect(try strict.study(named: "vision").spec.gates == ["shape": 0.9, "background": 1])
+        #expect(try strict.study(named: "vision").hash == lenient.study(named: "vision").hash)
+        #expect(try strict.study(named: "vision").hash == none.study(named: "vision").hash)
+    }
+
+    @Test func unknownGatesAndNonNumbersAreNamed() throws {
+        let problems = try folder(vision: "[gates]\nshapes = 0.9\ncolor = \"high\"\n", instruct: "[gates]\nOCR_margin = 1\nexistence = 3\n").problems()
+        #expect(problems.contains { $0.hasPrefix("studies/vision.toml: gates.color: expected a number") }, "\(problems)")
+        let more = try folder(vision: "[gates]\nshapes = 0.9\n", instruct: "[gates]\nOCR_margin = 1\nexistence = 3\n").problems()
+        #expect(more.contains { $0.contains("gates.shapes") && $0.contains("is not a gate of vision studies") && $0.contains("shape") }, "\(more)")
+        #expect(more.contains { $0.contains("gates.existence") && $0.contains("existence_margin") }, "\(more)")
+        #expect(!more.contains { $0.contains("gates.OCR_margin") }, "a known name with capitals stays as written: \(more)")
+    }
+
+    @Test func figuresBelowTheirMinimumsBecomeWarnings() throws {
+        let catalog = try folder(vision: "[gates]\nshape = 0.9\ncolor = 0.9\nfill = 0.5\n",
+                                 instruct: "[gates]\nexistence_margin = 40\ncount_margin = 40\nperception_ratio = 1.3\n").load()
+        func record(_ condition: String, _ name: String, _ value: Double) -> MetricRecord {
+            MetricRecord(runId: 1, condition: condition, name: name, value: value)
+        }
+        let vision = [record("image", "gate.vision.shape", 0.95), record("image", "gate.vision.color", 0.5)]
+        let warnings = Gates.shortfalls(try catalog.study(named: "vision"), metrics: vision)
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.contains { $0.contains("gate vision.color is 0.5, below its minimum 0.9") })
+        #expect(warnings.contains { $0.contains("gate vision.fill was not measured") })
+
+        // The base model's margins over its blind control come from its MME-style scores.
+        let base = [record("image", "mme.existence", 130), record("blind", "mme.existence", 75),
+                    record("image", "mme.count", 100), record("blind", "mme.count", 75),
+                    record("image", "mme_perception", 900), record("blind", "mme_perception", 700)]
+        let figures = Gates.figures(.instruct, metrics: base)
+        #expect(figures["existence_margin"] == 55 && figures["count_margin"] == 25)
+        #expect(abs(figures["perception_ratio"]! - 900.0 / 700) < 1e-12)
+        let baseWarnings = Gates.shortfalls(try catalog.study(named: "base"), metrics: base)
+        #expect(baseWarnings.count == 2, "\(baseWarnings)")
+        #expect(baseWarnings.contains { $0.contains("gate instruct.count_margin is 25, below its minimum 40") })
+        #expect(baseWarnings.contains { $0.contains("gate instruct.perception_ratio is 1.286") })
+    }
+}
