@@ -11,13 +11,16 @@ public struct SceneCode: Hashable, Sendable {
     /// The scene's text exactly as drawn, or nil; the reader splits it into its own tokens.
     public let text: String?
 
+    /// A cell's words: its place, then its object's size, fill, colour and shape when it has one.
+    public static func group(_ cell: Cell, _ object: SceneObject?) -> String {
+        object.map { "\(cell.name) \($0.fullName)" } ?? cell.name
+    }
+
     /// Groups every scene has (the 9 cells and the background); the answer follows them.
     public static let groupCount = Cell.all.count + 1
 
     public init(_ scene: Scene) {
-        groups = Cell.all.map { cell in
-            scene.object(at: cell).map { "\(cell.name) \($0.fullName)" } ?? cell.name
-        } + ["\(scene.background.rawValue) background"]
+        groups = Cell.all.map { cell in Self.group(cell, scene.object(at: cell)) } + ["\(scene.background.rawValue) background"]
         text = scene.text?.string
     }
 }

@@ -32,7 +32,7 @@ public struct Evidence: Sendable {
 
     public init(results: StoredResults) {
         self.init(values: results.results.mapValues { result in
-            Dictionary(result.metrics.filter { $0.condition == MetricName.image }.map { ($0.name, $0.value) }) { first, _ in first }
+            result.metrics.values(MetricName.image)
         }, curves: results.results.mapValues(\.curve))
     }
 

@@ -23,31 +23,37 @@ public enum Gates {
     /// are its margins over the blind control per perception subtask (points of 200) and the ratio
     /// of the perception totals, derived from the MME-style scores it stores.
     static func figures(_ kind: StudyKind, metrics: [MetricRecord]) -> [String: Double] {
-        let seen = Dictionary(metrics.filter { $0.condition == MetricName.image }.map { ($0.name, $0.value) }) { first, _ in first }
+        let seen = metrics.values(MetricName.image)
         guard kind == .instruct else {
             let prefix = MetricName.gate("\(kind.rawValue).")
             return Dictionary(uniqueKeysWithValues: seen.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
         }
-        let blind = Dictionary(metrics.filter { $0.condition == MetricName.blind }.map { ($0.name, $0.value) }) { first, _ in first }
+        let blind = metrics.values(MetricName.blind)
         var figures: [String: Double] = [:]
         for subtask in BenchmarkSubtask.allCases where subtask.isPerception {
             let name = MetricName.mme(subtask.rawValue)
             if let image = seen[name], let control = blind[name] { figures["\(subtask.rawValue)_margin"] = image - control }
         }
-        if let image = seen[MetricName.mmePerception], let control = blind[MetricName.mmePerception], control > 0 {
-            figures["perception_ratio"] = image / control
+        if let image = seen[MetricName.mmePerception], let control = blind[MetricName.mmePerception] {
+            // A blind control that scores nothing is beaten by any score above nothing.
+            figures["perception_ratio"] = control > 0 ? image / control : image > 0 ? .infinity : 0
         }
         return figures
     }
 
-    /// One line per gate figure below the study's minimum (`[gates]`), from its stored metrics.
+    /// One line per gate figure below the study's minimum (`[gates]`), from its stored metrics,
+    /// naming the file that set the minimum and what to do.
     public static func shortfalls(_ study: ResolvedStudy, metrics: [MetricRecord]) -> [String] {
         let figures = figures(study.spec.kind, metrics: metrics)
         return study.spec.gates.keys.sorted().compactMap { name in
             let minimum = study.spec.gates[name]!
-            let bound = "its minimum \(String(format: "%.4g", minimum)), \(study.file) [gates]"
-            guard let value = figures[name] else { return "\(study.name): gate \(study.spec.kind.rawValue).\(name) was not measured by this run (\(bound))" }
-            return value < minimum ? "\(study.name): gate \(study.spec.kind.rawValue).\(name) is \(String(format: "%.4g", value)), below \(bound)" : nil
+            let at = "\(study.gateFiles[name] ?? study.file): gates.\(name): \(study.name)'s \(study.spec.kind.rawValue).\(name)"
+            guard let value = figures[name] else {
+                return "\(at) was not measured by its stored run (older than the gate, or its settings skip it); `repro run \(study.name) --force` measures it"
+            }
+            // Written so that a NaN figure fails too.
+            guard !(value >= minimum) else { return nil }
+            return "\(at) is \(String(format: "%.4g", value)), below the minimum \(String(format: "%.4g", minimum)); improve the stage or lower the minimum"
         }
     }
 
@@ -117,35 +123,30 @@ public enum Gates {
     /// measures the Q-Former's question answering apart from the language model; the blank image
     /// shows what the question alone gives away.
     static func align(_ objective: VisionLanguageObjective, rows: [PretrainingSample]) throws -> [Measured] {
-        let model = objective.model, encoder = objective.encoder
-        let table = model.wordEmbeddings  // [V, D]
-        let width = table.shape[1]
-        var codes: [String: [Float]] = [:]
-        func code(_ answer: String) -> [Float] {
-            if let known = codes[answer] { return known }
-            let ids = encoder.encode(" " + answer)
-            var vector = [Float](repeating: 0, count: width)
-            let share = 1 / Float(ids.count)
-            for id in ids {
-                let row = table.data + Int(id) * width
-                for d in 0..<width { vector[d] += row[d] * share }
-            }
-            codes[answer] = vector
-            return vector
-        }
-        // Cosine, as the answer loss reads a position.
-        func nearness(_ slot: UnsafeBufferPointer<Float>, _ target: [Float]) -> Float {
-            var dot: Float = 0, norm: Float = 0
-            for d in 0..<width { dot += slot[d] * target[d]; norm += target[d] * target[d] }
-            return dot / max(norm.squareRoot(), 1e-12)
-        }
+        let model = objective.model, encoder = objective.encoder, recipe = objective.data.recipe
         let yesNo = ["yes", "no"]
         var openAnswers: [Skill: [String]] = [:]
         for row in rows where !yesNo.contains(row.response) { if let skill = row.skill { openAnswers[skill, default: []].append(row.response) } }
         openAnswers = openAnswers.mapValues { Array(Set($0)).sorted() }
-        let recipe = objective.data.recipe
         let objects = recipe.shapes.flatMap { shape in recipe.colors.flatMap { color in recipe.sizes.flatMap { size in
-            recipe.fills.map { SceneObject(shape: shape, color: color, size: size, fill: $0, cell: Cell(0)).fullName } } } }
+            recipe.fills.map { SceneObject(shape: shape, color: color, size: size, fill: $0, cell: Cell(0)) } } } }
+        // Every candidate's code, as the scene code writes it: its words' embeddings averaged.
+        let cellTexts = Cell.all.flatMap { cell in objects.map { SceneCode.group(cell, $0) } }
+        let texts = Array(Set(yesNo + openAnswers.values.joined() + cellTexts)).sorted()
+        let table = matmul(encoder.averagingWeights(texts.map { encoder.encode(" " + $0) }, vocabulary: model.config.textConfig.vocabSize),
+                           model.wordEmbeddings)  // [texts, D]
+        let width = table.shape[1]
+        let tableRow = Dictionary(uniqueKeysWithValues: texts.enumerated().map { ($1, $0) })
+        // Ranks candidates as the cosine does (the position's own norm is the same for all of them).
+        func nearest(_ position: UnsafeBufferPointer<Float>, among candidates: [String]) -> String {
+            let scores = candidates.map { text in
+                let code = table.data + tableRow[text]! * width
+                var dot: Float = 0, norm: Float = 0
+                for d in 0..<width { dot += position[d] * code[d]; norm += code[d] * code[d] }
+                return dot / max(norm.squareRoot(), 1e-12)
+            }
+            return candidates[scores.indices.max { scores[$0] < scores[$1] }!]
+        }
         var measured: [Measured] = []
         for condition in [MetricName.image, MetricName.blind] {
             var right: [String: Int] = [:], total: [String: Int] = [:]
@@ -156,21 +157,22 @@ public enum Gates {
                 let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
                                                    qformerAttentionMask: inputs.qformerAttentionMask, .evaluation())  // [B, Q, D]
                 let q = features.shape[1]
+                func position(_ index: Int, _ slot: Int) -> UnsafeBufferPointer<Float> {
+                    UnsafeBufferPointer(start: features.data + (index * q + slot) * width, count: width)
+                }
                 for (index, row) in batch.enumerated() {
-                    // Each occupied cell's position against the codes of every object the world has there.
+                    // A profile with fewer positions than parts shares them (`sceneCodeWeights`); then this only shows the gate runs.
                     let scene = row.example.scene(recipe)
                     for cell in Cell.all where cell.index < q {
                         guard let object = scene.object(at: cell) else { continue }
-                        let slot = UnsafeBufferPointer(start: features.data + (index * q + cell.index) * width, count: width)
-                        let nearest = objects.min { nearness(slot, code("\(cell.name) \($0)")) > nearness(slot, code("\(cell.name) \($1)")) }
-                        cellsRight += nearest == object.fullName ? 1 : 0
+                        let named = nearest(position(index, cell.index), among: objects.map { SceneCode.group(cell, $0) })
+                        cellsRight += named == SceneCode.group(cell, object) ? 1 : 0
                         cellsTotal += 1
                     }
                     guard let skill = row.skill else { continue }
-                    let slot = UnsafeBufferPointer(start: features.data + (index * q + encoder.answerPosition) * width, count: width)
                     let candidates = yesNo.contains(row.response) ? yesNo : openAnswers[skill] ?? [row.response]
-                    let nearest = candidates.min { nearness(slot, code($0)) > nearness(slot, code($1)) }
-                    right[skill.rawValue, default: 0] += nearest == row.response ? 1 : 0
+                    let answer = nearest(position(index, encoder.answerPosition), among: candidates)
+                    right[skill.rawValue, default: 0] += answer == row.response ? 1 : 0
                     total[skill.rawValue, default: 0] += 1
                 }
             }

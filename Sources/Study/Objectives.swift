@@ -109,8 +109,9 @@ final class VisionLanguageObjective: SplitObjective {
     private func codeWordLoss(_ features: Tensor, _ codeWeights: Tensor) -> Tensor {
         let (rows, width) = (features.shape[0] * features.shape[1], features.shape[2])
         let vocabulary = codeWeights.shape[1]
-        let logits = scale(matmul(l2Normalize(reshape(features, [rows, width])), l2Normalize(model.wordEmbeddings), transposeB: true),
-                           Self.codeWordSharpness)  // [B * Q, V]
+        // The words are the target: they stay put even where the language model trains.
+        let words = Autodiff.withoutGradients { l2Normalize(model.wordEmbeddings) }  // [V, D]
+        let logits = scale(matmul(l2Normalize(reshape(features, [rows, width])), words, transposeB: true), Self.codeWordSharpness)  // [B * Q, V]
         var picked: [Int] = [], targets: [Int32] = [], weights: [Float] = []
         for row in 0..<rows {
             let shares = UnsafeBufferPointer(start: codeWeights.data + row * vocabulary, count: vocabulary)

@@ -82,19 +82,26 @@ struct PromptEncoder {
     /// outnumber the positions (a small profile), part i shares position i mod Q.
     func sceneCodeWeights(_ examples: [Example], recipe: DataRecipe, vocabulary: Int) -> Tensor {
         let q = queryTokens
-        var weights = [Float](repeating: 0, count: examples.count * q * vocabulary)
-        for (row, example) in examples.enumerated() {
+        var positions: [[Int32]] = []
+        for example in examples {
             let code = SceneCode(example.scene(recipe))
             let fixed = code.groups.map { encode(" " + $0) } + [encode(" " + example.response)]
             let parts = fixed + (code.text.map { encode(" " + $0).prefix(max(q - fixed.count, 0)).map { [$0] } } ?? [])
             var tokens = [[Int32]](repeating: [], count: q)
             for (index, part) in parts.enumerated() { tokens[index % q] += part }
-            for (position, ids) in tokens.enumerated() where !ids.isEmpty {
-                let base = (row * q + position) * vocabulary
-                for id in ids { weights[base + Int(id)] += 1 / Float(ids.count) }
-            }
+            positions += tokens
         }
-        return Tensor(shape: [examples.count * q, vocabulary], values: weights)
+        return averagingWeights(positions, vocabulary: vocabulary)
+    }
+
+    /// Token weights `[positions.count, vocabulary]`: each row averages its position's tokens (a
+    /// row of zeros for none), so that their product with the embedding table is the averaged embeddings.
+    func averagingWeights(_ positions: [[Int32]], vocabulary: Int) -> Tensor {
+        var weights = [Float](repeating: 0, count: positions.count * vocabulary)
+        for (row, ids) in positions.enumerated() {
+            for id in ids { weights[row * vocabulary + Int(id)] += 1 / Float(ids.count) }
+        }
+        return Tensor(shape: [positions.count, vocabulary], values: weights)
     }
 
     /// The query position whose code is the answer to the instruction (after the groups).

@@ -90,8 +90,10 @@ public final class Runner {
         var finished: [RunRecord] = []
         for study in targets {
             let forced = force && (names.isEmpty || named.contains(study.name))
-            if !forced, case .fresh = try state(of: study) {
+            if !forced, case .fresh(let run) = try state(of: study) {
                 logger.info("\(study.name): fresh, nothing to do")
+                // Minimums are not hashed, so a raised one must still be heard without retraining.
+                for shortfall in Gates.shortfalls(study, metrics: try store.metrics(runId: run.id!)) { logger.warning("\(shortfall)") }
                 continue
             }
             finished.append(try train(study, forced: forced))

@@ -17,6 +17,8 @@ public struct ResolvedStudy: Sendable {
     public let hash: String
     /// Studies whose results this one needs (what it starts from, and the CLIP scorer).
     public let dependencies: [String]
+    /// For each gate minimum, the file that set it (the study's own, a parent it extends, or the profile).
+    public let gateFiles: [String: String]
 }
 
 /// Every study under a `studies/` folder, resolved for one profile.
@@ -78,8 +80,10 @@ public struct StudyCatalog: Sendable {
                                           dependencies: dependencies[name]!.map { ($0, hashes[$0]!) })
             let hash = sha256Hex(Data(canonical.utf8))
             hashes[name] = hash
+            let gateFiles = Dictionary(uniqueKeysWithValues: study.spec.gates.keys.map { ($0, study.tree.file(of: "gates.\($0)")) })
             resolved.append(ResolvedStudy(name: name, file: directory.appendingPathComponent(study.file).path, spec: study.spec,
-                                          data: study.data, canonical: canonical, hash: hash, dependencies: dependencies[name]!))
+                                          data: study.data, canonical: canonical, hash: hash, dependencies: dependencies[name]!,
+                                          gateFiles: gateFiles))
         }
         return StudyCatalog(directory: directory, profile: profile, studies: resolved)
     }
@@ -119,7 +123,7 @@ public let numericsVersion = "engine-2"
 /// Sorted-key JSON of the resolved study, its data recipe and its inputs' hashes.
 func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, String)]) -> String {
     let object: [String: Any] = [
-        "study": specTree(spec).hashed.foundation,
+        "study": specTree(spec.withoutGates).hashed.foundation,
         "data": (try? JSONSerialization.jsonObject(with: data.canonicalJSON)) ?? [:],
         "numerics": numericsVersion,
         "inputs": Dictionary(uniqueKeysWithValues: dependencies),
@@ -128,8 +132,17 @@ func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, St
     return String(decoding: bytes, as: UTF8.self)
 }
 
+extension StudySpec {
+    /// The spec without what cannot change a result: gate minimums only decide warnings.
+    var withoutGates: StudySpec {
+        var spec = self
+        spec.gates = [:]
+        return spec
+    }
+}
+
 extension StudyValue {
-    /// The spec's tree without what cannot change a result (gate minimums), as the hash reads it.
+    /// The spec's tree without its (emptied) gates table, so that hashes stay those of studies before gates existed.
     var hashed: StudyValue {
         guard case .table(var fields) = self else { return self }
         fields.removeValue(forKey: "gates")
@@ -268,8 +281,9 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
           "\(train.codeWordWeight) needs train.scene_code_weight above 0 (it reads the same scene code)")
     check(train.codeWordWeight >= 0, "train.code_word_weight", "\(train.codeWordWeight) must not be negative")
     check(train.tokenLoss || train.sceneCodeWeight > 0, "train.token_loss", "false leaves nothing to train; set train.scene_code_weight above 0")
+    // An abstract parent's gates are checked in the studies that extend it, whose kind decides the names.
     let known = Gates.names(spec.kind)
-    for name in spec.gates.keys.sorted() where !known.contains(name) {
+    for name in spec.gates.keys.sorted() where !known.contains(name) && !spec.abstract {
         check(false, "gates.\(name)", known.isEmpty ? "\(spec.kind.rawValue) studies have no gate figures; remove [gates]"
               : "is not a gate of \(spec.kind.rawValue) studies (known: \(known.sorted().joined(separator: ", ")))")
     }

@@ -45,6 +45,13 @@ public struct StudySpec: Codable, Hashable, Sendable {
     public var gates: [String: Double] = [:]
 
     public init() {}
+
+    /// What the study's weights come from, as `repro list` and `show` say it.
+    public var startsFrom: String {
+        let parts = [("", `init`), ("ViT of ", initVision), ("Q-Former of ", initQformer), ("LM of ", initLanguage)]
+            .filter { !$0.1.isEmpty }.map { $0.0 + $0.1 }
+        return parts.isEmpty ? "fresh weights" : parts.joined(separator: ", ")
+    }
 }
 
 /// LoRA as `peft` configures it; r = 0 means no adapters.

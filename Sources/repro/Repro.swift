@@ -8,6 +8,6 @@ struct Repro: ParsableCommand {
             The whole paper is `make paper`; the tests are `make test`. The commands below are the parts
             that exist so far; see README.md for what each issue adds.
             """,
-        subcommands: [RunCommand.self, StatusCommand.self, ShowCommand.self, ListCommand.self, FiguresCommand.self, TablesCommand.self,
+        subcommands: [RunCommand.self, StatusCommand.self, ShowCommand.self, ProbeCommand.self, ListCommand.self, FiguresCommand.self, TablesCommand.self,
                       CheckCommand.self, ReportCommand.self, Bench.self, DataCommand.self, ModelCommand.self, ParityCommand.self, Score.self])
 }

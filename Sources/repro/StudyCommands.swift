@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Study
 
@@ -29,7 +30,7 @@ struct ListCommand: ParsableCommand {
         let catalog = try options.catalog()
         let width = catalog.studies.map(\.name.count).max() ?? 0
         for study in catalog.studies {
-            let from = study.spec.`init`.isEmpty ? "fresh weights" : "from \(study.spec.`init`)"
+            let from = study.spec.startsFrom == "fresh weights" ? "fresh weights" : "from \(study.spec.startsFrom)"
             print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(study.spec.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(from.padding(toLength: 18, withPad: " ", startingAt: 0))  \(study.spec.description)")
         }
     }
@@ -118,7 +119,7 @@ struct ShowCommand: ParsableCommand {
         let resolved = try runner.catalog.study(named: study)
         print("\(resolved.name) (\(resolved.file))")
         print("  \(resolved.spec.description)")
-        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.`init`.isEmpty ? "fresh weights" : resolved.spec.`init`)")
+        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.startsFrom)")
         print("  hash \(resolved.hash.prefix(16))")
         let state = try runner.state(of: resolved)
         print("  state: \(describe(state))")
@@ -126,8 +127,8 @@ struct ShowCommand: ParsableCommand {
         let metrics = try runner.store.metrics(runId: run.id!)
         if !metrics.isEmpty {
             print("\nmetrics")
-            let image = metrics.filter { $0.condition == "image" }
-            let blind = Dictionary(uniqueKeysWithValues: metrics.filter { $0.condition == "blind" }.map { ($0.name, $0.value) })
+            let image = metrics.filter { $0.condition == MetricName.image }
+            let blind = metrics.values(MetricName.blind)
             for metric in image {
                 let control = blind[metric.name].map { String(format: "   blind control %.4g", $0) } ?? ""
                 print("  \(metric.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.4g", metric.value))\(control)")
@@ -142,5 +143,47 @@ struct ShowCommand: ParsableCommand {
             }
         }
         print("\nprovenance: commit \(run.commit), \(run.engine), \(run.blas), \(run.machine)")
+    }
+}
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Shows what a trained model sees: held-out questions answered with the image and with a blank one.",
+        discussion: """
+            Takes questions of every skill from scenes no stage trained on, answers each twice (with its
+            image, and with the blank image of the blind control), prints them side by side and writes a
+            contact sheet of the images with both answers. Answers that do not change with the image did
+            not come from it.
+            """)
+
+    @OptionGroup var options: StudyOptions
+    @Argument(help: "The study whose trained model answers (align, instruct or an experiment).") var study: String
+    @Option(help: "Questions per skill.") var perSkill = 2
+    @Option(help: "Where to write the contact sheet (PNG).") var output = "probe.png"
+
+    func validate() throws {
+        guard perSkill > 0 else { throw ValidationError("--per-skill must be at least 1, got \(perSkill)") }
+    }
+
+    func run() throws {
+        let (recipe, answers) = try options.runner(progress: false).probe(study, perSkill: perSkill)
+        var entries: [ContactSheet.Entry] = []
+        var changed = 0, rightSeen = 0, rightBlind = 0
+        for answer in answers {
+            let seenRight = answer.rightWithImage, blindRight = answer.rightWithBlank
+            changed += answer.withImage == answer.withBlank ? 0 : 1
+            rightSeen += seenRight ? 1 : 0
+            rightBlind += blindRight ? 1 : 0
+            print("\(answer.skill.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(answer.question)")
+            print("             expected \(answer.expected) | image: \(answer.withImage)\(seenRight ? " ✓" : "") | blank: \(answer.withBlank)\(blindRight ? " ✓" : "")")
+            entries.append(ContactSheet.Entry(image: recipe.image(of: answer.scene), title: answer.skill.rawValue,
+                                              lines: ["Q: " + answer.question, "expected: " + answer.expected,
+                                                      "with the image: " + answer.withImage, "blank image: " + answer.withBlank]))
+        }
+        print("\n\(rightSeen) of \(answers.count) right with the image, \(rightBlind) with the blank image; \(changed) answers changed with the image")
+        let url = URL(fileURLWithPath: output)
+        try ContactSheet.render(entries).writePNG(to: url)
+        print("wrote \(url.path)")
     }
 }

@@ -23,12 +23,27 @@ import Testing
     }
 
     @Test func unknownGatesAndNonNumbersAreNamed() throws {
-        let problems = try folder(vision: "[gates]\nshapes = 0.9\ncolor = \"high\"\n", instruct: "[gates]\nOCR_margin = 1\nexistence = 3\n").problems()
+        let problems = try folder(vision: "[gates]\nshapes = 0.9\ncolor = \"high\"\n", instruct: "[gates]\nexistence = 3\n").problems()
         #expect(problems.contains { $0.hasPrefix("studies/vision.toml: gates.color: expected a number") }, "\(problems)")
-        let more = try folder(vision: "[gates]\nshapes = 0.9\n", instruct: "[gates]\nOCR_margin = 1\nexistence = 3\n").problems()
-        #expect(more.contains { $0.contains("gates.shapes") && $0.contains("is not a gate of vision studies") && $0.contains("shape") }, "\(more)")
-        #expect(more.contains { $0.contains("gates.existence") && $0.contains("existence_margin") }, "\(more)")
-        #expect(!more.contains { $0.contains("gates.OCR_margin") }, "a known name with capitals stays as written: \(more)")
+        let names = try folder(vision: "[gates]\nshapes = 0.9\n", instruct: "[gates]\nexistence = 3\n").problems()
+        #expect(names.contains("studies/vision.toml: gates.shapes: is not a gate of vision studies (known: background, color, fill, shape, size, text, text_kind)"),
+                "\(names)")
+        #expect(names.contains { $0.hasPrefix("studies/base.toml: gates.existence: is not a gate of instruct studies (known: OCR_margin, artwork_margin") },
+                "\(names)")
+    }
+
+    @Test func namesKeepTheirSpellingAndMergeThroughExtends() throws {
+        let folder = try StudyFolder([
+            "defaults.toml": defaults + "\n[gates]\nOCR_margin = 1\nexistence_margin = 40\n",
+            "base.toml": "extends = \"defaults.toml\"\nkind = \"instruct\"\n[gates]\nexistence_margin = 30\n",
+        ])
+        let base = try folder.load().study(named: "base")
+        #expect(base.spec.gates == ["OCR_margin": 1, "existence_margin": 30])
+        #expect(base.gateFiles["OCR_margin"]?.hasSuffix("defaults.toml") == true && base.gateFiles["existence_margin"]?.hasSuffix("base.toml") == true)
+        // The warning names the file that set the minimum.
+        let warnings = Gates.shortfalls(base, metrics: [MetricRecord(runId: 1, condition: "image", name: "mme.OCR", value: 50),
+                                                        MetricRecord(runId: 1, condition: "blind", name: "mme.OCR", value: 50)])
+        #expect(warnings.contains { $0.contains("defaults.toml: gates.OCR_margin: base's instruct.OCR_margin is 0, below the minimum 1") }, "\(warnings)")
     }
 
     @Test func figuresBelowTheirMinimumsBecomeWarnings() throws {
@@ -40,8 +55,8 @@ import Testing
         let vision = [record("image", "gate.vision.shape", 0.95), record("image", "gate.vision.color", 0.5)]
         let warnings = Gates.shortfalls(try catalog.study(named: "vision"), metrics: vision)
         #expect(warnings.count == 2, "\(warnings)")
-        #expect(warnings.contains { $0.contains("gate vision.color is 0.5, below its minimum 0.9") })
-        #expect(warnings.contains { $0.contains("gate vision.fill was not measured") })
+        #expect(warnings.contains { $0.contains("vision.toml: gates.color: vision's vision.color is 0.5, below the minimum 0.9") }, "\(warnings)")
+        #expect(warnings.contains { $0.contains("vision.toml: gates.fill: vision's vision.fill was not measured") }, "\(warnings)")
 
         // The base model's margins over its blind control come from its MME-style scores.
         let base = [record("image", "mme.existence", 130), record("blind", "mme.existence", 75),
@@ -52,7 +67,13 @@ import Testing
         #expect(abs(figures["perception_ratio"]! - 900.0 / 700) < 1e-12)
         let baseWarnings = Gates.shortfalls(try catalog.study(named: "base"), metrics: base)
         #expect(baseWarnings.count == 2, "\(baseWarnings)")
-        #expect(baseWarnings.contains { $0.contains("gate instruct.count_margin is 25, below its minimum 40") })
-        #expect(baseWarnings.contains { $0.contains("gate instruct.perception_ratio is 1.286") })
+        #expect(baseWarnings.contains { $0.contains("instruct.count_margin is 25, below the minimum 40") }, "\(baseWarnings)")
+        #expect(baseWarnings.contains { $0.contains("instruct.perception_ratio is 1.286") }, "\(baseWarnings)")
+
+        // A blind control that scores nothing is beaten by any score; a NaN figure is never above a minimum.
+        #expect(Gates.figures(.instruct, metrics: [record("image", "mme_perception", 10), record("blind", "mme_perception", 0)])["perception_ratio"] == .infinity)
+        let nan = Gates.shortfalls(try catalog.study(named: "vision"), metrics: [record("image", "gate.vision.shape", .nan),
+                                                                                 record("image", "gate.vision.color", 1), record("image", "gate.vision.fill", 1)])
+        #expect(nan.count == 1 && nan[0].contains("vision.shape is nan"), "\(nan)")
     }
 }
