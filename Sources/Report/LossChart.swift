@@ -84,6 +84,8 @@ public struct LossChart: Sendable {
         guard written == CAIRO_STATUS_SUCCESS else { throw ChartError(file: png, status: written) }
         for (url, create) in [(pdf, cairo_pdf_surface_create), (svg, cairo_svg_surface_create)] {
             let surface = create(url.path, Self.width, height)!
+            // A fixed creation date, so that the same data gives the same bytes (cairo writes the clock's otherwise).
+            if url == pdf { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, "2000-01-01T00:00:00Z") }
             draw(on: surface, scale: 1)
             cairo_surface_finish(surface)
             let status = cairo_surface_status(surface)
