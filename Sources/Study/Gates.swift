@@ -131,8 +131,8 @@ public enum Gates {
         let objects = recipe.shapes.flatMap { shape in recipe.colors.flatMap { color in recipe.sizes.flatMap { size in
             recipe.fills.map { SceneObject(shape: shape, color: color, size: size, fill: $0, cell: Cell(0)) } } } }
         // Every candidate's code, as the scene code writes it: its words' embeddings averaged.
-        let cellTexts = Cell.all.flatMap { cell in objects.map { SceneCode.group(cell, $0) } }
-        let texts = Array(Set(yesNo + openAnswers.values.joined() + cellTexts)).sorted()
+        let cellCandidates = Cell.all.map { cell in objects.map { SceneCode.group(cell, $0) } }
+        let texts = Array(Set(yesNo + openAnswers.values.joined() + cellCandidates.joined())).sorted()
         let table = matmul(encoder.averagingWeights(texts.map { encoder.encode(" " + $0) }, vocabulary: model.config.textConfig.vocabSize),
                            model.wordEmbeddings)  // [texts, D]
         let width = table.shape[1]
@@ -165,7 +165,7 @@ public enum Gates {
                     let scene = row.example.scene(recipe)
                     for cell in Cell.all where cell.index < q {
                         guard let object = scene.object(at: cell) else { continue }
-                        let named = nearest(position(index, cell.index), among: objects.map { SceneCode.group(cell, $0) })
+                        let named = nearest(position(index, cell.index), among: cellCandidates[cell.index])
                         cellsRight += named == SceneCode.group(cell, object) ? 1 : 0
                         cellsTotal += 1
                     }

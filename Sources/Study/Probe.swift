@@ -27,8 +27,11 @@ extension Runner {
             throw StudyError(file: study.file, key: "kind", problem: "is \(study.spec.kind.rawValue); probe a study that answers from images (align, instruct or an experiment)")
         }
         let folder = try modelFile(of: study.name)
-        _ = try verifiedModel(of: study.name, file: "model.safetensors")
-        let model = try InstructBlip.load(huggingFace: folder)
+        let model = InstructBlip(config: study.spec.model, seed: 0)
+        let weights = try verifiedModel(of: study.name, file: "model.safetensors")
+        guard try model.parameters.load(from: weights).fresh.isEmpty else {
+            throw StudyError(file: weights.path, key: nil, problem: "lacks tensors of \(study.name)'s model; run `repro run \(study.name) --force`")
+        }
         let adapter = folder.appendingPathComponent("adapter")
         if FileManager.default.fileExists(atPath: adapter.path) { try model.loadAdapter(adapter) }
         let data = try bundle(study.data)

@@ -57,13 +57,6 @@ public struct CurvePoint: Codable, FetchableRecord, PersistableRecord, Sendable,
 }
 
 /// One number a run produced, under a condition (`image`, or `blind` for the blank-image control).
-extension [MetricRecord] {
-    /// The values measured under one condition (image or blind control), by metric name.
-    public func values(_ condition: String) -> [String: Double] {
-        Dictionary(filter { $0.condition == condition }.map { ($0.name, $0.value) }) { first, _ in first }
-    }
-}
-
 public struct MetricRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
     public static let databaseTableName = "metrics"
     public var runId: Int64
@@ -76,6 +69,13 @@ public struct MetricRecord: Codable, FetchableRecord, PersistableRecord, Sendabl
         self.condition = condition
         self.name = name
         self.value = value
+    }
+}
+
+extension [MetricRecord] {
+    /// The values measured under one condition (image or blind control), by metric name.
+    public func values(_ condition: String) -> [String: Double] {
+        Dictionary(filter { $0.condition == condition }.map { ($0.name, $0.value) }) { first, _ in first }
     }
 }
 

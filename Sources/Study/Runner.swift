@@ -93,7 +93,7 @@ public final class Runner {
             if !forced, case .fresh(let run) = try state(of: study) {
                 logger.info("\(study.name): fresh, nothing to do")
                 // Minimums are not hashed, so a raised one must still be heard without retraining.
-                for shortfall in Gates.shortfalls(study, metrics: try store.metrics(runId: run.id!)) { logger.warning("\(shortfall)") }
+                try warnAboutGates(study, runId: run.id!)
                 continue
             }
             finished.append(try train(study, forced: forced))
@@ -141,8 +141,13 @@ public final class Runner {
         }
         let record = try store.run(id: run.id!)!
         logger.info("\(study.name): done in \(String(format: "%.0f", record.seconds ?? 0)) s")
-        for shortfall in Gates.shortfalls(study, metrics: try store.metrics(runId: run.id!)) { logger.warning("\(shortfall)") }
+        try warnAboutGates(study, runId: run.id!)
         return record
+    }
+
+    /// A warning line for each of the run's gate figures below the study's minimum.
+    func warnAboutGates(_ study: ResolvedStudy, runId: Int64) throws {
+        for shortfall in Gates.shortfalls(study, metrics: try store.metrics(runId: runId)) { logger.warning("\(shortfall)") }
     }
 
     /// Records every file the run made (the model, its outputs) with its sha256; the kind is the

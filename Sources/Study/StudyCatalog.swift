@@ -123,7 +123,7 @@ public let numericsVersion = "engine-2"
 /// Sorted-key JSON of the resolved study, its data recipe and its inputs' hashes.
 func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, String)]) -> String {
     let object: [String: Any] = [
-        "study": specTree(spec.withoutGates).hashed.foundation,
+        "study": specTree(spec).hashed.foundation,
         "data": (try? JSONSerialization.jsonObject(with: data.canonicalJSON)) ?? [:],
         "numerics": numericsVersion,
         "inputs": Dictionary(uniqueKeysWithValues: dependencies),
@@ -132,17 +132,8 @@ func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, St
     return String(decoding: bytes, as: UTF8.self)
 }
 
-extension StudySpec {
-    /// The spec without what cannot change a result: gate minimums only decide warnings.
-    var withoutGates: StudySpec {
-        var spec = self
-        spec.gates = [:]
-        return spec
-    }
-}
-
 extension StudyValue {
-    /// The spec's tree without its (emptied) gates table, so that hashes stay those of studies before gates existed.
+    /// The spec's tree without what cannot change a result: its gate minimums, which only decide warnings.
     var hashed: StudyValue {
         guard case .table(var fields) = self else { return self }
         fields.removeValue(forKey: "gates")
