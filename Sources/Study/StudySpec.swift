@@ -46,11 +46,11 @@ public struct StudySpec: Codable, Hashable, Sendable {
 
     public init() {}
 
-    /// What the study's weights come from, as `repro list` and `show` say it.
-    public var startsFrom: String {
+    /// The studies its weights come from, as `repro list` and `show` say it (nil: fresh weights).
+    public var startsFrom: String? {
         let parts = [("", `init`), ("ViT of ", initVision), ("Q-Former of ", initQformer), ("LM of ", initLanguage)]
             .filter { !$0.1.isEmpty }.map { $0.0 + $0.1 }
-        return parts.isEmpty ? "fresh weights" : parts.joined(separator: ", ")
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }
 

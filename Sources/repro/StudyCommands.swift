@@ -29,9 +29,10 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let catalog = try options.catalog()
         let width = catalog.studies.map(\.name.count).max() ?? 0
-        for study in catalog.studies {
-            let from = study.spec.startsFrom == "fresh weights" ? "fresh weights" : "from \(study.spec.startsFrom)"
-            print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(study.spec.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(from.padding(toLength: 18, withPad: " ", startingAt: 0))  \(study.spec.description)")
+        let sources = catalog.studies.map { $0.spec.startsFrom.map { "from \($0)" } ?? "fresh weights" }
+        let sourceWidth = sources.map(\.count).max() ?? 0
+        for (study, from) in zip(catalog.studies, sources) {
+            print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(study.spec.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(from.padding(toLength: sourceWidth, withPad: " ", startingAt: 0))  \(study.spec.description)")
         }
     }
 }
@@ -119,7 +120,7 @@ struct ShowCommand: ParsableCommand {
         let resolved = try runner.catalog.study(named: study)
         print("\(resolved.name) (\(resolved.file))")
         print("  \(resolved.spec.description)")
-        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.startsFrom)")
+        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.startsFrom ?? "fresh weights")")
         print("  hash \(resolved.hash.prefix(16))")
         let state = try runner.state(of: resolved)
         print("  state: \(describe(state))")
