@@ -13,6 +13,20 @@ public final class ForwardContext {
     /// Evaluation: no dropout, no randomness.
     public static func evaluation() -> ForwardContext { ForwardContext(training: false, rng: SeededGenerator(seed: 0)) }
 
+    /// While training, `x` plus Gaussian noise whose standard deviation is `relative` times the
+    /// root mean square of each row (the last axis); the identity otherwise.
+    public func rowNoise(_ x: Tensor, relative: Float) -> Tensor {
+        guard isTraining, relative > 0 else { return x }
+        let width = x.shape[x.rank - 1]
+        let noise = Tensor.randomNormal(x.shape, std: 1, using: &rng)
+        for row in 0..<(x.count / width) {
+            let values = UnsafeBufferPointer(start: x.data + row * width, count: width)
+            let rms = (values.reduce(0) { $0 + $1 * $1 } / Float(width)).squareRoot()
+            for j in 0..<width { noise.data[row * width + j] *= relative * rms }
+        }
+        return x + noise
+    }
+
     /// Dropout while training, the identity otherwise.
     func dropout(_ x: Tensor, _ probability: Float) -> Tensor {
         guard isTraining, probability > 0 else { return x }

@@ -1,22 +1,34 @@
 import Engine
 
 /// Classification heads over the vision encoder, for pretraining it with direct supervision (the
-/// stand-in for EVA-CLIP): per grid cell (patch tokens averaged over the cell) or for the whole
-/// image (the class token). The heads are discarded after pretraining; only the ViT is kept.
+/// stand-in for EVA-CLIP): per grid cell (patch tokens averaged over the cell), per patch, or for
+/// the whole image (the class token). The heads are discarded after pretraining; only the ViT is kept.
 public final class VisionProbe {
-    /// One head: `classes` logits for each of `slots` outputs (per cell: one per cell).
+    /// What a head reads.
+    public enum Reads: Sendable {
+        /// Each grid cell: its patch tokens averaged by area.
+        case cell
+        /// Each patch token on its own.
+        case patch
+        /// The class token, for `slots` outputs.
+        case classToken(slots: Int)
+    }
+
+    /// One head: `classes` logits for each cell, patch or class-token slot.
     public struct Head: Sendable {
         public let name: String
         public let classes: Int
-        /// Outputs read from the class token (e.g. the 10 characters of a text); ignored per cell.
-        public let slots: Int
-        public let perCell: Bool
+        public let reads: Reads
 
-        public init(name: String, classes: Int, slots: Int = 1, perCell: Bool) {
+        public init(name: String, classes: Int, reads: Reads) {
             self.name = name
             self.classes = classes
-            self.slots = slots
-            self.perCell = perCell
+            self.reads = reads
+        }
+
+        var outputsPerRead: Int {
+            if case .classToken(let slots) = reads { return slots }
+            return 1
         }
     }
 
@@ -32,7 +44,7 @@ public final class VisionProbe {
         let builder = ParameterBuilder(seed: seed)
         let scope = builder.scope("probe")
         linears = heads.map { head in
-            scope.linear(head.name, vision.hiddenSize, head.classes * (head.perCell ? 1 : head.slots), std: vision.initializerRange)
+            scope.linear(head.name, vision.hiddenSize, head.classes * head.outputsPerRead, std: vision.initializerRange)
         }
         let patchesPerSide = vision.imageSize / vision.patchSize
         var weights = [Float](repeating: 0, count: patchesPerSide * patchesPerSide * grid * grid)
@@ -52,20 +64,33 @@ public final class VisionProbe {
         cellPooling = Tensor(shape: [patchesPerSide * patchesPerSide, grid * grid], values: weights)
     }
 
+    /// Per patch in reading order, the grid cell holding most of it (cells in reading order): what
+    /// a patch token must carry for a query to find a cell's patches by position.
+    public var patchCells: [Int] {
+        let cells = grid * grid
+        return (0..<cellPooling.shape[0]).map { patch in
+            let shares = UnsafeBufferPointer(start: cellPooling.data + patch * cells, count: cells)
+            return shares.indices.max { shares[$0] < shares[$1] }!
+        }
+    }
+
     public var parameters: [Tensor] { linears.flatMap { [$0.weight] + ($0.bias.map { [$0] } ?? []) } }
 
     /// Each head's logits: `[B * grid², classes]` per cell (cells in reading order within each
-    /// image), `[B * slots, classes]` from the class token.
+    /// image), `[B * N, classes]` per patch, `[B * slots, classes]` from the class token.
     public func logits(_ model: InstructBlip, pixels: Tensor, _ context: ForwardContext) -> [Tensor] {
         let features = model.vision(pixels, context)  // [B, N+1, D]
         let (b, n, d) = (features.shape[0], features.shape[1] - 1, features.shape[2])
         let classToken = reshape(slice(features, axis: 1, 0..<1), [b, d])
         // [B, D, cells] = patchesᵀ @ pooling, then [B, cells, D]
-        let cells = permute(matmul(slice(features, axis: 1, 1..<(n + 1)), cellPooling, transposeA: true), [0, 2, 1])
+        let patches = slice(features, axis: 1, 1..<(n + 1))  // [B, N, D]
+        let cells = permute(matmul(patches, cellPooling, transposeA: true), [0, 2, 1])
         return zip(heads, linears).map { head, linear in
-            head.perCell
-                ? reshape(linear(cells, context), [b * grid * grid, head.classes])
-                : reshape(linear(classToken, context), [b * head.slots, head.classes])
+            switch head.reads {
+            case .cell: return reshape(linear(cells, context), [b * grid * grid, head.classes])
+            case .patch: return reshape(linear(patches, context), [b * n, head.classes])
+            case .classToken(let slots): return reshape(linear(classToken, context), [b * slots, head.classes])
+            }
         }
     }
 }

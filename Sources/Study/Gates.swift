@@ -9,7 +9,7 @@ public enum Gates {
     static func names(_ kind: StudyKind) -> Set<String> {
         let skills = Skill.allCases.map(\.rawValue) + ["overall"]
         switch kind {
-        case .vision: return Set(VisionObjective.heads.map(\.name))
+        case .vision: return Set(VisionObjective.heads.map(\.name) + ["occupancy"])
         case .language: return Set(skills)
         case .align: return Set(skills + ["objects"])
         case .instruct:
@@ -57,11 +57,13 @@ public enum Gates {
         }
     }
 
-    /// The vision stage: accuracy per attribute on held-out scenes. Shape counts every cell (empty
-    /// is a class, so it measures finding objects); colour, size and fill count occupied cells.
+    /// The vision stage: accuracy per attribute on held-out scenes, over occupied cells (counted
+    /// over every cell, shape was 0.89 while the ViT named the shapes of objects at chance), and
+    /// `occupancy`: the cells the shape head rightly calls empty or occupied, over every cell.
     static func vision(_ objective: VisionObjective) -> [Measured] {
         var correct = [Int](repeating: 0, count: VisionObjective.heads.count)
         var counted = correct
+        var occupancy = (correct: 0, counted: 0)
         Autodiff.withoutGradients {
             for start in stride(from: 0, to: objective.heldOut.count, by: 32) {
                 let keys = Array(objective.heldOut[start..<min(start + 32, objective.heldOut.count)])
@@ -71,30 +73,39 @@ public enum Gates {
                     let classes = tensor.shape[1]
                     for (row, truth) in target.enumerated() {
                         let name = VisionObjective.heads[head].name
-                        if ["color", "size", "fill"].contains(name) && !occupied[row] { continue }
-                        if name == "text" && truth == 0 { continue }
                         let scores = UnsafeBufferPointer(start: tensor.data + row * classes, count: classes)
                         let predicted = scores.indices.max { scores[$0] < scores[$1] }!
+                        if name == "shape" {
+                            occupancy.correct += (predicted != 0) == occupied[row] ? 1 : 0
+                            occupancy.counted += 1
+                        }
+                        if ["shape", "color", "size", "fill"].contains(name) && !occupied[row] { continue }
+                        if name == "text" && truth == 0 { continue }
                         correct[head] += predicted == Int(truth) ? 1 : 0
                         counted[head] += 1
                     }
                 }
             }
         }
-        return zip(VisionObjective.heads, zip(correct, counted)).map { head, counts in
-            Measured(condition: MetricName.image, name: MetricName.gate("vision.\(head.name)"),
-                     value: Double(counts.0) / Double(max(counts.1, 1)))
+        let names: [String] = VisionObjective.heads.map(\.name) + ["occupancy"]
+        correct.append(occupancy.correct)
+        counted.append(occupancy.counted)
+        return names.indices.map { index in
+            Measured(condition: MetricName.image, name: MetricName.gate("vision.\(names[index])"),
+                     value: Double(correct[index]) / Double(max(counted[index], 1)))
         }
     }
 
     /// The language stage: the share of held-out questions answered exactly, per skill and overall,
-    /// by the language model reading the scene's code in place of the image. This is the ceiling of
-    /// what alignment can teach: a Q-Former that wrote the code perfectly would score this.
+    /// by the language model reading the scene's code in place of the image, without the answer:
+    /// trained and measured with the answer in the code, the model scored 1.0 on existence, and
+    /// 0.48 trained and measured without it - it had copied the answer. This is the ceiling of what
+    /// the scene's parts can teach: a Q-Former that wrote them perfectly would score this.
     static func language(_ objective: LanguageObjective, rows: [PretrainingSample], tokenizer: Tokenizer) throws -> [Measured] {
         var right: [String: Int] = [:], total: [String: Int] = [:]
         for start in stride(from: 0, to: rows.count, by: 16) {
             let batch = Array(rows[start..<min(start + 16, rows.count)])
-            let prefix = objective.prefix(batch.map(\.example))  // [b, Q, D]
+            let prefix = objective.prefix(batch.map(\.example), answer: false)  // [b, Q, D]
             let requests = batch.enumerated().map { index, row in
                 GenerationRequest(prefix: reshape(slice(prefix, axis: 0, index..<(index + 1)), Array(prefix.shape.dropFirst())),
                                   promptIds: objective.encoder.prompt(row.query))
@@ -169,7 +180,7 @@ public enum Gates {
                         cellsRight += named == SceneCode.group(cell, object) ? 1 : 0
                         cellsTotal += 1
                     }
-                    guard let skill = row.skill else { continue }
+                    guard let skill = row.skill, objective.codeAnswer else { continue }
                     let candidates = yesNo.contains(row.response) ? yesNo : openAnswers[skill] ?? [row.response]
                     let answer = nearest(position(index, encoder.answerPosition), among: candidates)
                     right[skill.rawValue, default: 0] += answer == row.response ? 1 : 0
@@ -181,6 +192,7 @@ public enum Gates {
                 measured.append(Measured(condition: condition, name: MetricName.gate("align.\(skill)"), value: share))
             }
             measured.append(Measured(condition: condition, name: MetricName.gate("align.objects"), value: Double(cellsRight) / Double(max(cellsTotal, 1))))
+            guard objective.codeAnswer else { continue }
             measured.append(Measured(condition: condition, name: MetricName.gate("align.overall"),
                                      value: Double(right.values.reduce(0, +)) / Double(max(total.values.reduce(0, +), 1))))
         }

@@ -30,9 +30,11 @@ final class VisionLanguageObjective: SplitObjective {
     let tokenLoss: Bool
     /// Weight of the code positions' word cross-entropy (`codeWordLoss`), beside the code loss.
     let codeWordWeight: Float
+    /// Whether the code carries the answer (`train.code_answer`).
+    let codeAnswer: Bool
 
     init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example],
-         sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0) {
+         sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0, codeAnswer: Bool = true) {
         self.model = model
         self.encoder = encoder
         self.data = data
@@ -41,6 +43,7 @@ final class VisionLanguageObjective: SplitObjective {
         self.sceneCodeWeight = sceneCodeWeight
         self.tokenLoss = tokenLoss
         self.codeWordWeight = codeWordWeight
+        self.codeAnswer = codeAnswer
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
@@ -88,7 +91,8 @@ final class VisionLanguageObjective: SplitObjective {
             tokens = try model.forward(inputs, context, targetWeights: weights, allLogits: false, features: features).loss!
         }
         guard sceneCodeWeight > 0 else { return tokens! }
-        let codeWeights = encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize)  // [B * Q, V]
+        let codeWeights = encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize,
+                                                   answer: codeAnswer)  // [B * Q, V]
         let target = Autodiff.withoutGradients { model.tokenMixture(codeWeights) }
         // Relative to the code's own mean square, so that the weight does not depend on the embeddings' scale.
         let meanSquare = max(mean(target * target).scalar, 1e-12)
@@ -140,20 +144,29 @@ final class LanguageObjective: SplitObjective {
     let encoder: PromptEncoder
     let recipe: DataRecipe
     let train: [Example], heldOut: [Example]
+    /// Noise on the code while training (`train.code_noise`).
+    let codeNoise: Float
+    /// Whether the code carries the answer (`train.code_answer`).
+    let codeAnswer: Bool
 
-    init(model: InstructBlip, encoder: PromptEncoder, recipe: DataRecipe, train: [Example], heldOut: [Example]) {
+    init(model: InstructBlip, encoder: PromptEncoder, recipe: DataRecipe, train: [Example], heldOut: [Example],
+         codeNoise: Float = 0, codeAnswer: Bool = true) {
         self.model = model
         self.encoder = encoder
         self.recipe = recipe
         self.train = train
         self.heldOut = heldOut
+        self.codeNoise = codeNoise
+        self.codeAnswer = codeAnswer
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
 
-    /// The scenes' codes as the language model reads them, `[B, Q, D_text]`.
-    func prefix(_ examples: [Example]) -> Tensor {
-        model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: recipe, vocabulary: model.config.textConfig.vocabSize))
+    /// The scenes' codes as the language model reads them, `[B, Q, D_text]`; `answer` overrides
+    /// whether they carry the answer.
+    func prefix(_ examples: [Example], answer: Bool? = nil) -> Tensor {
+        model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: recipe, vocabulary: model.config.textConfig.vocabSize,
+                                                    answer: answer ?? codeAnswer))
     }
 
     /// The loss of `examples` read from their codes, and the tokens it covers; with `microBatches`
@@ -163,7 +176,8 @@ final class LanguageObjective: SplitObjective {
         let (ids, mask, labels, _) = encoder.sequences(examples, image: true)
         let weights = microBatches.map { InstructBlip.microBatchWeights(model.shiftedTargets(labels, batch: examples.count), rows: $0) }
         let loss = try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: examples.count,
-                                                  prefix: prefix(examples), context, reduction: reduction, targetWeights: weights,
+                                                  prefix: context.rowNoise(prefix(examples), relative: codeNoise), context,
+                                                  reduction: reduction, targetWeights: weights,
                                                   allLogits: false).loss!
         return (loss, PromptEncoder.countedTokens(labels))
     }
@@ -193,15 +207,20 @@ final class VisionObjective: SplitObjective {
     let data: DataBundle
     let train: [SceneKey], heldOut: [SceneKey]
 
-    /// The heads, in the order `targets` lists their classes.
+    /// The heads, in the order `targets` lists their classes. `patch_cell` asks each patch token
+    /// which cell it lies in: without it the patches carried what they show but hardly where, and
+    /// the Q-Former's queries had nothing to find their cells by (issue 7's note).
     static let heads: [VisionProbe.Head] = [
-        .init(name: "shape", classes: VisionTargets.shapeClasses, perCell: true),
-        .init(name: "color", classes: VisionTargets.colorClasses, perCell: true),
-        .init(name: "size", classes: VisionTargets.sizeClasses, perCell: true),
-        .init(name: "fill", classes: VisionTargets.fillClasses, perCell: true),
-        .init(name: "background", classes: VisionTargets.backgroundClasses, perCell: false),
-        .init(name: "text_kind", classes: VisionTargets.textKindClasses, perCell: false),
-        .init(name: "text", classes: VisionTargets.characterClasses, slots: VisionTargets.maxTextLength, perCell: false),
+        .init(name: "shape", classes: VisionTargets.shapeClasses, reads: .cell),
+        .init(name: "color", classes: VisionTargets.colorClasses, reads: .cell),
+        .init(name: "size", classes: VisionTargets.sizeClasses, reads: .cell),
+        .init(name: "fill", classes: VisionTargets.fillClasses, reads: .cell),
+        .init(name: "background", classes: VisionTargets.backgroundClasses, reads: .classToken(slots: 1)),
+        .init(name: "text_kind", classes: VisionTargets.textKindClasses, reads: .classToken(slots: 1)),
+        .init(name: "text", classes: VisionTargets.characterClasses, reads: .classToken(slots: VisionTargets.maxTextLength)),
+        .init(name: "patch_cell", classes: Cell.all.count, reads: .patch),
+        .init(name: "patch_shape", classes: VisionTargets.shapeClasses, reads: .patch),
+        .init(name: "patch_fill", classes: VisionTargets.fillClasses, reads: .patch),
     ]
 
     init(model: InstructBlip, probe: VisionProbe, data: DataBundle, train: [SceneKey], heldOut: [SceneKey]) {
@@ -215,17 +234,18 @@ final class VisionObjective: SplitObjective {
     var trainable: [Tensor] { model.parameters.trainable + probe.parameters }
 
     /// Each head's targets for a batch of scenes, in the order of the heads' logits.
-    static func targets(_ scenes: [Scene]) -> [[Int32]] {
+    static func targets(_ scenes: [Scene], patchCells: [Int]) -> [[Int32]] {
         let all = scenes.map(VisionTargets.init)
         func flat(_ field: (VisionTargets) -> [Int]) -> [Int32] { all.flatMap { field($0).map(Int32.init) } }
         return [flat(\.shape), flat(\.color), flat(\.size), flat(\.fill), flat { [$0.background] }, flat { [$0.textKind] },
-                flat(\.textCharacters)]
+                flat(\.textCharacters), flat { _ in patchCells }, flat { t in patchCells.map { t.shape[$0] } },
+                flat { t in patchCells.map { t.fill[$0] } }]
     }
 
     func logitsAndTargets(_ keys: [SceneKey], _ context: ForwardContext) -> ([Tensor], [[Int32]]) {
         let size = data.recipe.imageSize
         let pixels = concat(keys.map { reshape(data.pixels($0), [1, 3, size, size]) }, axis: 0)
-        return (probe.logits(model, pixels: pixels, context), Self.targets(keys.map { Scene(recipe: data.recipe, key: $0) }))
+        return (probe.logits(model, pixels: pixels, context), Self.targets(keys.map { Scene(recipe: data.recipe, key: $0) }, patchCells: probe.patchCells))
     }
 
     /// The sum of the heads' mean cross-entropies.

@@ -79,13 +79,14 @@ struct PromptEncoder {
     /// (`SceneCode`) averaged into one position, then the response's words averaged into one (the
     /// answer, which the instruction-aware Q-Former learns to find in the image), then the scene's
     /// text one token per position, as many as the positions left hold. When even the fixed parts
-    /// outnumber the positions (a small profile), part i shares position i mod Q.
-    func sceneCodeWeights(_ examples: [Example], recipe: DataRecipe, vocabulary: Int) -> Tensor {
+    /// outnumber the positions (a small profile), part i shares position i mod Q. Without
+    /// `answer`, the answer's position stands empty (a row of zeros).
+    func sceneCodeWeights(_ examples: [Example], recipe: DataRecipe, vocabulary: Int, answer: Bool = true) -> Tensor {
         let q = queryTokens
         var positions: [[Int32]] = []
         for example in examples {
             let code = SceneCode(example.scene(recipe))
-            let fixed = code.groups.map { encode(" " + $0) } + [encode(" " + example.response)]
+            let fixed = code.groups.map { encode(" " + $0) } + [answer ? encode(" " + example.response) : []]
             let parts = fixed + (code.text.map { encode(" " + $0).prefix(max(q - fixed.count, 0)).map { [$0] } } ?? [])
             var tokens = [[Int32]](repeating: [], count: q)
             for (index, part) in parts.enumerated() { tokens[index % q] += part }

@@ -208,7 +208,8 @@ public final class Runner {
             // answering from the caption as text).
             let objective = LanguageObjective(model: model, encoder: encoder, recipe: data.recipe,
                                               train: split.train(.question, .reading).map(\.example),
-                                              heldOut: split.heldOut(.question).map(\.example))
+                                              heldOut: split.heldOut(.question).map(\.example), codeNoise: spec.train.codeNoise,
+                                              codeAnswer: spec.train.codeAnswer)
             logger.info("\(study.name): training the language model on \(objective.trainCount) rows, reading each scene's code")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
             measured += try Autodiff.withoutGradients {
@@ -241,7 +242,7 @@ public final class Runner {
             }
             let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
                                                     sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
-                                                    codeWordWeight: spec.train.codeWordWeight)
+                                                    codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer)
             logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
             try save(model, data: data, to: folder)

@@ -271,6 +271,9 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(train.codeWordWeight == 0 || train.sceneCodeWeight > 0, "train.code_word_weight",
           "\(train.codeWordWeight) needs train.scene_code_weight above 0 (it reads the same scene code)")
     check(train.codeWordWeight >= 0, "train.code_word_weight", "\(train.codeWordWeight) must not be negative")
+    check(train.codeNoise >= 0, "train.code_noise", "\(train.codeNoise) must not be negative")
+    check(train.codeNoise == 0 || spec.kind == .language, "train.code_noise",
+          "applies only to the language stage, which reads scene codes; set it to 0")
     check(train.tokenLoss || train.sceneCodeWeight > 0, "train.token_loss", "false leaves nothing to train; set train.scene_code_weight above 0")
     // An abstract parent's gates are checked in the studies that extend it, whose kind decides the names.
     let known = Gates.names(spec.kind)

@@ -104,6 +104,12 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// Alignment and instruction tuning: weight of a cross-entropy that asks each code position to
     /// name its words among the language model's embeddings (0: none).
     public var codeWordWeight: Float = 0
+    /// Language stage: Gaussian noise added to each code position while training, as a share of
+    /// its root mean square, so that the language model reads codes as inexact as the Q-Former's.
+    public var codeNoise: Float = 0
+    /// Whether the scene code carries the answer to the instruction at its answer position (false:
+    /// that position stands empty, and the language model must answer from the scene's parts).
+    public var codeAnswer = true
 
     public init() {}
 }

@@ -220,3 +220,31 @@ func random(_ shape: [Int], seed: UInt64) -> Tensor {
     var rng = SeededGenerator(seed: seed)
     return Tensor.randomNormal(shape, std: 0.5, using: &rng)
 }
+
+/// The vision stage's heads: what each reads, and the cell each patch answers for.
+@Suite struct VisionProbeTests {
+    @Test func patchesAnswerForTheCellHoldingMostOfThem() {
+        var vision = VisionConfig()
+        (vision.imageSize, vision.patchSize) = (96, 16)
+        // Cells of 32 pixels on 16-pixel patches: each cell is a 2x2 block of patches.
+        let aligned = VisionProbe(vision: vision, heads: [], seed: 0).patchCells
+        #expect(aligned == (0..<36).map { patch in (patch / 6 / 2) * 3 + (patch % 6) / 2 })
+        // Cells of 21.3 pixels on 8-pixel patches: patch 2 (pixels 16-24) lies mostly in the first cell.
+        (vision.imageSize, vision.patchSize) = (64, 8)
+        let straddling = VisionProbe(vision: vision, heads: [], seed: 0).patchCells
+        #expect(Array(straddling.prefix(8)) == [0, 0, 0, 1, 1, 2, 2, 2])
+        #expect(straddling[8 * 7] == 6 && straddling.count == 64)
+    }
+
+    @Test func eachHeadGivesLogitsPerCellPerPatchOrPerSlot() {
+        let config = tinyConfig()  // 8x8 images in 4x4 patches: 4 patches
+        let model = InstructBlip(config: config, seed: 1)
+        let probe = VisionProbe(vision: config.visionConfig, heads: [
+            .init(name: "cell", classes: 5, reads: .cell), .init(name: "patch", classes: 9, reads: .patch),
+            .init(name: "slots", classes: 7, reads: .classToken(slots: 3)),
+        ], seed: 2)
+        var rng = SeededGenerator(seed: 3)
+        let logits = probe.logits(model, pixels: Tensor.randomNormal([2, 3, 8, 8], std: 1, using: &rng), .evaluation())
+        #expect(logits.map(\.shape) == [[2 * 9, 5], [2 * 4, 9], [2 * 3, 7]])
+    }
+}

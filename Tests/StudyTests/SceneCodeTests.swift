@@ -34,6 +34,43 @@ import Testing
         }
     }
 
+    @Test func withoutTheAnswerItsPositionStandsEmptyAndTheRestIsUnchanged() throws {
+        let (_, data, workspace) = try tinySetup()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 16, countPadding: false)
+        let examples = Array(data.pretraining.samples.prefix(3).map(\.example))
+        let with = encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: 300).values
+        let without = encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: 300, answer: false).values
+        for example in 0..<3 {
+            for position in 0..<16 {
+                let row = (example * 16 + position) * 300
+                let (a, b) = (with[row..<(row + 300)], without[row..<(row + 300)])
+                if position == encoder.answerPosition {
+                    #expect(a.reduce(0, +) > 0.99 && b.allSatisfy { $0 == 0 }, "example \(example): the answer's position")
+                } else {
+                    #expect(a.elementsEqual(b), "example \(example), position \(position)")
+                }
+            }
+        }
+    }
+
+    @Test func codeNoiseIsRelativeToEachRowSeededAndOnlyWhileTraining() throws {
+        let (b, q, d) = (4, 16, 256)
+        // Rows of very different scales: the noise follows each row's own root mean square.
+        let values = (0..<(b * q * d)).map { i in Float((i % 7) - 3) * Float(1 + (i / d) % 5) }
+        let code = Tensor(shape: [b, q, d], values: values)
+        #expect(ForwardContext.evaluation().rowNoise(code, relative: 0.5).values == values)
+        let noisy = ForwardContext(training: true, rng: SeededGenerator(seed: 7)).rowNoise(code, relative: 0.5).values
+        #expect(noisy == ForwardContext(training: true, rng: SeededGenerator(seed: 7)).rowNoise(code, relative: 0.5).values)
+        for row in 0..<(b * q) {
+            let range = (row * d)..<((row + 1) * d)
+            let rms = (values[range].reduce(0) { $0 + $1 * $1 } / Float(d)).squareRoot()
+            let noise = zip(noisy[range], values[range]).map { $0 - $1 }
+            let spread = (noise.reduce(0) { $0 + $1 * $1 } / Float(d)).squareRoot()
+            #expect(abs(spread / rms - 0.5) < 0.08, "row \(row): noise \(spread) against a row RMS of \(rms)")
+        }
+    }
+
     @Test func withFewerPositionsThanPartsEveryPartStillCounts() throws {
         let (_, data, workspace) = try tinySetup()
         defer { try? FileManager.default.removeItem(at: workspace) }
