@@ -37,6 +37,9 @@ public final class VisionProbe {
     let linears: [Linear]
     /// `[N, grid²]`: the share of each patch's area in each cell, each column summing to 1.
     let cellPooling: Tensor
+    /// Per patch in reading order, the grid cell holding most of it (cells in reading order): what
+    /// a patch token must carry for a query to find a cell's patches by position.
+    public let patchCells: [Int]
 
     public init(vision: VisionConfig, heads: [Head], grid: Int = 3, seed: UInt64) {
         self.heads = heads
@@ -62,15 +65,10 @@ public final class VisionProbe {
             }
         }
         cellPooling = Tensor(shape: [patchesPerSide * patchesPerSide, grid * grid], values: weights)
-    }
-
-    /// Per patch in reading order, the grid cell holding most of it (cells in reading order): what
-    /// a patch token must carry for a query to find a cell's patches by position.
-    public var patchCells: [Int] {
         let cells = grid * grid
-        return (0..<cellPooling.shape[0]).map { patch in
-            let shares = UnsafeBufferPointer(start: cellPooling.data + patch * cells, count: cells)
-            return shares.indices.max { shares[$0] < shares[$1] }!
+        patchCells = (0..<(patchesPerSide * patchesPerSide)).map { patch in
+            let shares = weights[(patch * cells)..<((patch + 1) * cells)]
+            return shares.indices.max { shares[$0] < shares[$1] }! - patch * cells
         }
     }
 
