@@ -22,6 +22,15 @@ struct Evaluator {
     let clip: ClipModel?
     /// Generation batch size.
     var batch = 32
+    /// Told each phase of `evaluate` and the seconds it took (`repro bench eval` prints them).
+    var phaseFinished: (String, Double) -> Void = { _, _ in }
+
+    /// `body`'s result, with its time reported to `phaseFinished` under `phase`.
+    private func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { phaseFinished(phase, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        return try body()
+    }
 
     func evaluate(_ model: InstructBlip) throws -> [Measured] {
         var measured: [Measured] = []
@@ -31,23 +40,29 @@ struct Evaluator {
         for condition in [MetricName.image, MetricName.blind] {
             let blank = condition == MetricName.blind
             func add(_ name: String, _ value: Double) { measured.append(Measured(condition: condition, name: name, value: value)) }
-            add(MetricName.testLoss, try testLoss(model, examples, blank: blank))
+            add(MetricName.testLoss, try timed("test loss, \(condition)") { try testLoss(model, examples, blank: blank) })
 
-            let replies = try generate(model, generated.map { ($0.image, $0.query) }, blank: blank, maxNewTokens: spec.maxNewTokens)
+            let replies = try timed("test replies, \(condition)") {
+                try generate(model, generated.map { ($0.image, $0.query) }, blank: blank, maxNewTokens: spec.maxNewTokens)
+            }
             let references = generated.map(\.response)
-            let rouge = RougeScorer().score(references: references, candidates: replies)
-            add(MetricName.rouge1, rouge.meanF(.rouge1))
-            add(MetricName.rouge2, rouge.meanF(.rouge2))
-            add(MetricName.rougeL, rouge.meanF(.rougeL))
-            add(MetricName.bleu, BLEU.corpus(references: references, candidates: replies).value)
+            timed("ROUGE and BLEU, \(condition)") {
+                let rouge = RougeScorer().score(references: references, candidates: replies)
+                add(MetricName.rouge1, rouge.meanF(.rouge1))
+                add(MetricName.rouge2, rouge.meanF(.rouge2))
+                add(MetricName.rougeL, rouge.meanF(.rougeL))
+                add(MetricName.bleu, BLEU.corpus(references: references, candidates: replies).value)
+            }
             if let clip {
                 // The generated text against the real image, also for the blind control.
-                add(MetricName.clipScore, try clipScore(clip, images: generated.map(\.image), texts: replies))
+                add(MetricName.clipScore, try timed("CLIP score, \(condition)") { try clipScore(clip, images: generated.map(\.image), texts: replies) })
             }
             try writeGenerations(generated, replies, to: outputs.appendingPathComponent("generations-\(condition).jsonl"))
 
             if spec.benchmark {
-                let scores = try benchmark(model, blank: blank, folder: outputs.appendingPathComponent("mme-\(condition)"))
+                let scores = try timed("MME benchmark, \(condition)") {
+                    try benchmark(model, blank: blank, folder: outputs.appendingPathComponent("mme-\(condition)"))
+                }
                 add(MetricName.mmePerception, scores.perception)
                 add(MetricName.mmeCognition, scores.cognition)
                 add(MetricName.mmeOverall, scores.overall)

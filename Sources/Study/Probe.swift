@@ -18,13 +18,12 @@ public struct ProbeAnswer: Sendable {
 }
 
 extension Runner {
-    /// A study's trained model answering `perSkill` held-out pretraining questions of each skill
-    /// (scenes no stage trained on), each with its image and with the blank image of the blind
-    /// control, so that a person can see whether the answers come from the picture.
-    public func probe(_ name: String, perSkill: Int) throws -> (recipe: DataRecipe, answers: [ProbeAnswer]) {
+    /// The trained model of a study that answers from images (align, instruct or an experiment),
+    /// with its adapters, and the folder it was saved in; `purpose` names the command in errors.
+    func answeringModel(_ name: String, purpose: String) throws -> (ResolvedStudy, InstructBlip, URL) {
         let study = try catalog.study(named: name)
         guard [.align, .instruct, .finetune].contains(study.spec.kind) else {
-            throw StudyError(file: study.file, key: "kind", problem: "is \(study.spec.kind.rawValue); probe a study that answers from images (align, instruct or an experiment)")
+            throw StudyError(file: study.file, key: "kind", problem: "is \(study.spec.kind.rawValue); \(purpose) a study that answers from images (align, instruct or an experiment)")
         }
         let folder = try modelFile(of: study.name)
         let model = InstructBlip(config: study.spec.model, seed: 0)
@@ -34,6 +33,14 @@ extension Runner {
         }
         let adapter = folder.appendingPathComponent("adapter")
         if FileManager.default.fileExists(atPath: adapter.path) { try model.loadAdapter(adapter) }
+        return (study, model, folder)
+    }
+
+    /// A study's trained model answering `perSkill` held-out pretraining questions of each skill
+    /// (scenes no stage trained on), each with its image and with the blank image of the blind
+    /// control, so that a person can see whether the answers come from the picture.
+    public func probe(_ name: String, perSkill: Int) throws -> (recipe: DataRecipe, answers: [ProbeAnswer]) {
+        let (study, model, folder) = try answeringModel(name, purpose: "probe")
         let data = try bundle(study.data)
         let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: study.spec.model.numQueryTokens, countPadding: false)
         let heldOut = PretrainingSplit(data.pretraining).heldOut(.question)

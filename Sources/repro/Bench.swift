@@ -6,7 +6,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measures the engine's speed on this machine.",
         discussion: "Numbers vary with what else the machine runs; compare ratios measured in one run.",
-        subcommands: [BenchBLAS.self, BenchOps.self, BenchTrain.self, BenchGenerate.self])
+        subcommands: [BenchBLAS.self, BenchOps.self, BenchTrain.self, BenchGenerate.self, BenchEval.self])
 }
 
 /// The BLAS kernel in use and the GFLOP/s `sgemm` reaches with it.

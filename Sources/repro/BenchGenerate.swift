@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Model
+import Study
 
 /// Decoding speed of the scale model, optionally beside transformers on the same configuration.
 struct BenchGenerate: ParsableCommand {
@@ -9,13 +10,16 @@ struct BenchGenerate: ParsableCommand {
         commandName: "generate",
         abstract: "Times greedy decoding with the KV cache (new tokens per second) at several batch sizes.",
         discussion: """
-            Each request: a 64x64 image, a 24-token instruction, and a prompt of the query tokens and
+            The model is a study's (fresh weights; default experiment 9, the paper's default size).
+            Each request: an image of the study's size, a 24-token instruction, and a prompt of the query tokens and
             24 text tokens; every row decodes exactly --new-tokens tokens (end of sequence is held
             back until then, as transformers' min_new_tokens), so both sides do the same work.
             The time covers the whole call: the vision encoder, the Q-Former, the prompt and the decoding.
             --reference runs tools/bench_hf.py --generate on the identical configuration in the same call.
             """)
 
+    @Option(help: "The study whose model to time (a name or unique prefix).") var study = "exp09"
+    @Option(help: "The folder of study files.") var studies = "studies"
     @Option(help: "Batch sizes to time, comma-separated.") var batches = "1,8"
     @Option(help: "Prompt text tokens per request (after the query tokens).") var prompt = 24
     @Option(help: "Q-Former instruction tokens per request.") var instruction = 24
@@ -27,7 +31,7 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         let sizes = try positiveIntegers(batches, option: "--batches")
-        let config = InstructBlipConfig()
+        let config = try StudyCatalog.load(directory: URL(fileURLWithPath: studies)).study(named: study).spec.model
         let model = InstructBlip(config: config, seed: 1)
         let options = GenerationOptions(maxNewTokens: newTokens, minNewTokens: newTokens)
         var ours: [Int: Double] = [:]
@@ -49,7 +53,8 @@ struct BenchGenerate: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
             return
         }
-        print("requests 64x64 image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt) prompt tokens, \(newTokens) new tokens (greedy, KV cache)")
+        let size = config.visionConfig.imageSize
+        print("requests \(size)x\(size) image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt) prompt tokens, \(newTokens) new tokens (greedy, KV cache)")
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads")
         print("")
         print("batch   repro tokens/s" + (theirs == nil ? "" : "   transformers tokens/s   ratio"))

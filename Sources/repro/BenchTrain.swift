@@ -15,7 +15,7 @@ struct BenchTrain: ParsableCommand {
             dropout 0.05 on the language model's attention projections, the vision encoder, the
             Q-Former and the last 4 language-model layers trained, micro-batch 2 with 16 accumulation
             steps (one optimizer step per 32 samples). Weights are fresh (speed does not depend on them).
-            Each sample: a 64x64 image, a 24-token instruction, and a language-model sequence of the
+            Each sample: an image of the study's size (96x96 in studies/defaults.toml), a 24-token instruction, and a language-model sequence of the
             query tokens, a 24-token prompt and a 40-token response (the loss is on the response).
             --reference runs tools/bench_hf.py on the identical configuration in the same call.
             """)
@@ -81,7 +81,8 @@ struct BenchTrain: ParsableCommand {
         }
         let lora = spec.lora.r > 0 ? "LoRA r \(spec.lora.r) alpha \(Int(spec.lora.alpha)) dropout \(spec.lora.dropout)" : "no LoRA"
         print("study    \(resolved.name): \(counts.total) parameters, \(counts.trainable) trainable (\(lora); trains \(spec.train.trainable))")
-        print("batch    \(accumulation) x \(batch) x (64x64 image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens) per step")
+        let size = config.visionConfig.imageSize
+        print("batch    \(accumulation) x \(batch) x (\(size)x\(size) image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens) per step")
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads; sgemm peak here \(String(format: "%.1f", peak)) GFLOP/s (n = 1024)")
         print("")
         print("                  samples/s   ms/step   GFLOP/s (share of peak)   peak RSS MB")
