@@ -11,11 +11,8 @@ extension Runner {
     /// MME-style benchmark, each with the blind control), repeated on its stored model with the
     /// outputs written to a temporary folder, and timed phase by phase.
     public func timeEvaluation(_ name: String) throws -> [EvaluationPhase] {
-        let named = try catalog.study(named: name)
-        guard [.instruct, .finetune].contains(named.spec.kind) else {
-            throw StudyError(file: named.file, key: "kind", problem: "is \(named.spec.kind.rawValue), whose run ends with gates, not an evaluation; name instruct or an experiment")
-        }
-        let (study, model, _) = try answeringModel(name, purpose: "time the evaluation of")
+        let (study, model, _) = try answeringModel(name, kinds: [.instruct, .finetune],
+                                                   otherwise: "its run ends with gates, not an evaluation; name instruct or an experiment")
         let data = try bundle(study.data)
         let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: study.spec.model.numQueryTokens,
                                     countPadding: study.spec.train.countPaddingInLoss)

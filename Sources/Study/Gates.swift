@@ -206,7 +206,6 @@ public enum Gates {
         return measured
     }
 
-    /// The CLIP scorer: retrieval recall@1 both ways within held-out batches of 50 pairs (chance 2%).
     /// Each object of `scenes` removed in turn (the scene drawn again without it): the share of
     /// removals after which the query of the object's own cell moves most, relative to its norm,
     /// among the cell queries. Queries that do not each read their own cell cannot write the scene's
@@ -242,6 +241,7 @@ public enum Gates {
         return Double(right) / Double(max(total, 1))
     }
 
+    /// The CLIP scorer: retrieval recall@1 both ways within held-out batches of 50 pairs (chance 2%).
     static func clip(_ objective: ClipObjective) throws -> [Measured] {
         var imageToText = 0, textToImage = 0, pairs = 0
         try Autodiff.withoutGradients {

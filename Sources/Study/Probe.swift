@@ -18,12 +18,12 @@ public struct ProbeAnswer: Sendable {
 }
 
 extension Runner {
-    /// The trained model of a study that answers from images (align, instruct or an experiment),
-    /// with its adapters, and the folder it was saved in; `purpose` names the command in errors.
-    func answeringModel(_ name: String, purpose: String) throws -> (ResolvedStudy, InstructBlip, URL) {
+    /// The trained model of a study of one of `kinds`, with its adapters, and the folder it was
+    /// saved in; `otherwise` says, after the study's kind, what to name instead.
+    func answeringModel(_ name: String, kinds: [StudyKind], otherwise: String) throws -> (ResolvedStudy, InstructBlip, URL) {
         let study = try catalog.study(named: name)
-        guard [.align, .instruct, .finetune].contains(study.spec.kind) else {
-            throw StudyError(file: study.file, key: "kind", problem: "is \(study.spec.kind.rawValue); \(purpose) a study that answers from images (align, instruct or an experiment)")
+        guard kinds.contains(study.spec.kind) else {
+            throw StudyError(file: study.file, key: "kind", problem: "is \(study.spec.kind.rawValue); \(otherwise)")
         }
         let folder = try modelFile(of: study.name)
         let model = InstructBlip(config: study.spec.model, seed: 0)
@@ -40,7 +40,8 @@ extension Runner {
     /// (scenes no stage trained on), each with its image and with the blank image of the blind
     /// control, so that a person can see whether the answers come from the picture.
     public func probe(_ name: String, perSkill: Int) throws -> (recipe: DataRecipe, answers: [ProbeAnswer]) {
-        let (study, model, folder) = try answeringModel(name, purpose: "probe")
+        let (study, model, folder) = try answeringModel(name, kinds: [.align, .instruct, .finetune],
+                                                        otherwise: "probe a study that answers from images (align, instruct or an experiment)")
         let data = try bundle(study.data)
         let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: study.spec.model.numQueryTokens, countPadding: false)
         let heldOut = PretrainingSplit(data.pretraining).heldOut(.question)

@@ -18,8 +18,7 @@ struct BenchGenerate: ParsableCommand {
             --reference runs tools/bench_hf.py --generate on the identical configuration in the same call.
             """)
 
-    @Option(help: "The study whose model to time (a name or unique prefix).") var study = "exp09"
-    @Option(help: "The folder of study files.") var studies = "studies"
+    @OptionGroup var timed: TimedStudyOptions
     @Option(help: "Batch sizes to time, comma-separated.") var batches = "1,8"
     @Option(help: "Prompt text tokens per request (after the query tokens).") var prompt = 24
     @Option(help: "Q-Former instruction tokens per request.") var instruction = 24
@@ -31,7 +30,7 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         let sizes = try positiveIntegers(batches, option: "--batches")
-        let config = try StudyCatalog.load(directory: URL(fileURLWithPath: studies)).study(named: study).spec.model
+        let config = try timed.resolved().spec.model
         let model = InstructBlip(config: config, seed: 1)
         let options = GenerationOptions(maxNewTokens: newTokens, minNewTokens: newTokens)
         var ours: [Int: Double] = [:]

@@ -20,8 +20,7 @@ struct BenchTrain: ParsableCommand {
             --reference runs tools/bench_hf.py on the identical configuration in the same call.
             """)
 
-    @Option(help: "The study whose model, LoRA, trained parts and batch to time (a name or unique prefix).") var study = "exp09"
-    @Option(help: "The folder of study files.") var studies = "studies"
+    @OptionGroup var timed: TimedStudyOptions
     @Option(help: "Micro-batch size (default: the study's).") var batch: Int?
     @Option(help: "Micro-batches per optimizer step (default: the study's; repro runs them as one weighted batch, transformers loops).") var accumulation: Int?
     @Option(help: "Prompt tokens per sample.") var prompt = 24
@@ -34,7 +33,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Also print where the time goes, per op, forward and backward, and per sgemm shape.") var profileOps = false
 
     func run() throws {
-        let resolved = try StudyCatalog.load(directory: URL(fileURLWithPath: studies)).study(named: study)
+        let resolved = try timed.resolved()
         let spec = resolved.spec
         let config = spec.model
         let layers = config.textConfig.numHiddenLayers
@@ -134,6 +133,14 @@ struct BenchTrain: ParsableCommand {
             qformerInputIds: (0..<(rows * instruction)).map { _ in Int32(1 + Int(rng.next() % UInt64(config.qformerConfig.vocabSize - 1))) },
             qformerAttentionMask: [Int32](repeating: 1, count: rows * instruction), labels: labels)
     }
+}
+
+/// The study whose configuration a bench times (fresh weights: speed does not depend on them).
+struct TimedStudyOptions: ParsableArguments {
+    @Option(help: "The study whose configuration (model, LoRA, trained parts, batch) to time (a name or unique prefix).") var study = "exp09"
+    @Option(help: "The folder of study files.") var studies = "studies"
+
+    func resolved() throws -> ResolvedStudy { try StudyCatalog.load(directory: URL(fileURLWithPath: studies)).study(named: study) }
 }
 
 /// One side of the comparison.
