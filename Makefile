@@ -1,7 +1,7 @@
 # repro: the two commands a user types are `make paper` and `make test` (see README.md).
 
 SWIFT ?= swift
-SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev fonts-dejavu-core
+SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
 REPRO := .build/release/repro
 
 .PHONY: paper test deps build bench fixtures clean figures tables check report pdf

@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 import Foundation
 
 /// Where a workspace keeps things: the store, data caches, and one folder per run.
@@ -47,5 +47,11 @@ struct RunFolder {
 
 /// SHA-256 of bytes, in lowercase hex.
 func sha256Hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    let succeeded = data.withUnsafeBytes { bytes in
+        EVP_Digest(bytes.baseAddress, bytes.count, &digest, &length, EVP_sha256(), nil) == 1
+    }
+    precondition(succeeded && length == 32, "OpenSSL's SHA-256 failed")
+    return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
 }

@@ -29,6 +29,14 @@ import Testing
         }
     }
 
+    /// The digest that names checkpoints and artifacts is SHA-256 (FIPS 180-2's test vectors).
+    @Test func sha256MatchesTheStandardsVectors() {
+        #expect(sha256Hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(sha256Hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
     @Test func everyRecordRoundTrips() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: folder) }
