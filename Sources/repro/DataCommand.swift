@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import Engine
 import Foundation
+import Study
 
 /// `repro data`: look at the generated data and measure it.
 struct DataCommand: ParsableCommand {
@@ -11,19 +12,30 @@ struct DataCommand: ParsableCommand {
         discussion: """
             The project renders its own data: scenes of shapes on a 3x3 grid (sometimes with text), \
             a pretraining corpus, a fine-tuning set shaped like VL-RewardBench and an MME-style benchmark. \
-            Everything is a pure function of the data recipe (--recipe, JSON; defaults otherwise).
+            Everything is a pure function of the data recipe: by default the one a study trains on \
+            (--study, resolved with its profile), or a recipe file given with --recipe.
             """,
         subcommands: [DataPreview.self, DataStats.self])
 }
 
-/// Options shared by the data subcommands.
+/// Options shared by the data subcommands: the data a study trains on, unless a recipe file is given.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A data recipe as JSON (snake_case keys; omitted keys keep their defaults).", valueName: "file"))
+    @Option(help: ArgumentHelp("A data recipe as JSON (snake_case keys; omitted keys keep the code's defaults), instead of a study's.", valueName: "file"))
     var recipe: String?
 
+    @Option(help: "The study whose data recipe to use (a name or unique prefix); every study of the paper shares one.")
+    var study = "instruct"
+
+    @Option(help: "The folder of study files.") var studies = "studies"
+    @Option(help: "A profile from studies/profiles/ that overlays every study (e.g. quick).") var profile: String?
+
     func load() throws -> DataRecipe {
-        guard let recipe else { return DataRecipe() }
-        return try DataRecipe.load(from: URL(fileURLWithPath: recipe))
+        if let recipe { return try DataRecipe.load(from: URL(fileURLWithPath: recipe)) }
+        do {
+            return try StudyOptions.catalog(studies: studies, profile: profile).study(named: study).data
+        } catch let error as StudyError {
+            throw ValidationError(error.description)
+        }
     }
 }
 

@@ -9,7 +9,10 @@ struct StudyOptions: ParsableArguments {
     @Option(help: "The results workspace (database, checkpoints, outputs).") var workspace = "workspace"
     @Option(help: "A profile from studies/profiles/ that overlays every study (e.g. quick).") var profile: String?
 
-    func catalog() throws -> StudyCatalog {
+    func catalog() throws -> StudyCatalog { try Self.catalog(studies: studies, profile: profile) }
+
+    /// The study files of `studies` under `profile`; their problems as the command line's usage error.
+    static func catalog(studies: String, profile: String?) throws -> StudyCatalog {
         do {
             return try StudyCatalog.load(directory: URL(fileURLWithPath: studies), profile: profile)
         } catch let error as StudyErrors {
