@@ -9,11 +9,12 @@ struct BenchEval: ParsableCommand {
         commandName: "eval",
         abstract: "Times one trained study's full evaluation, phase by phase.",
         discussion: """
-            Repeats the evaluation a run ends with (test loss, replies to the test queries, ROUGE and
-            BLEU, CLIP score, the MME-style benchmark, each with the image and with the blank image of
-            the blind control) on the study's stored model; its outputs go to a temporary folder, the
+            Repeats the evaluation a run ends with (test loss, replies to the test queries, ROUGE and \
+            BLEU, CLIP score, the MME-style benchmark, each with the image and with the blank image of \
+            the blind control) on the study's stored model; its outputs go to a temporary folder, the \
             workspace is not changed. The study must have a finished run (`repro run STUDY`).
-            There is no transformers counterpart: the evaluation is this project's pipeline (`repro
+
+            There is no transformers counterpart: the evaluation is this project's pipeline (`repro \
             bench generate --reference` compares its decoding, the larger part).
             """)
 

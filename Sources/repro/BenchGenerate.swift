@@ -10,11 +10,13 @@ struct BenchGenerate: ParsableCommand {
         commandName: "generate",
         abstract: "Times greedy decoding with the KV cache (new tokens per second) at several batch sizes.",
         discussion: """
-            The model is a study's (fresh weights; default experiment 9, the paper's default size).
-            Each request: an image of the study's size, a 24-token instruction, and a prompt of the query tokens and
-            24 text tokens; every row decodes exactly --new-tokens tokens (end of sequence is held
-            back until then, as transformers' min_new_tokens), so both sides do the same work.
-            The time covers the whole call: the vision encoder, the Q-Former, the prompt and the decoding.
+            The model is a study's (fresh weights; default experiment 9, the paper's default size). \
+            Each request: an image of the study's size, a 24-token instruction, and a prompt of the \
+            query tokens and 24 text tokens; every row decodes exactly --new-tokens tokens (end of \
+            sequence is held back until then, as transformers' min_new_tokens), so both sides do the \
+            same work. The time covers the whole call: the vision encoder, the Q-Former, the prompt \
+            and the decoding.
+
             --reference runs tools/bench_hf.py --generate on the identical configuration in the same call.
             """)
 

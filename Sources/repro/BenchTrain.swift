@@ -10,13 +10,16 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Times full training steps (forward, backward, clipping, AdamW) of a study's configuration.",
         discussion: """
-            By default the paper's default configuration as experiment 9 trains it: the default-size
-            model with its studies/defaults.toml settings (dropout included), LoRA r 32 / alpha 64 /
-            dropout 0.05 on the language model's attention projections, the vision encoder, the
-            Q-Former and the last 4 language-model layers trained, micro-batch 2 with 16 accumulation
+            By default the paper's default configuration as experiment 9 trains it: the default-size \
+            model with its studies/defaults.toml settings (dropout included), LoRA r 32 / alpha 64 / \
+            dropout 0.05 on the language model's attention projections, the vision encoder, the \
+            Q-Former and the last 4 language-model layers trained, micro-batch 2 with 16 accumulation \
             steps (one optimizer step per 32 samples). Weights are fresh (speed does not depend on them).
-            Each sample: an image of the study's size (96x96 in studies/defaults.toml), a 24-token instruction, and a language-model sequence of the
-            query tokens, a 24-token prompt and a 40-token response (the loss is on the response).
+
+            Each sample: an image of the study's size (96x96 in studies/defaults.toml), a 24-token \
+            instruction, and a language-model sequence of the query tokens, a 24-token prompt and a \
+            40-token response (the loss is on the response).
+
             --reference runs tools/bench_hf.py on the identical configuration in the same call.
             """)
 

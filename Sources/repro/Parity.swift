@@ -9,11 +9,13 @@ struct ParityCommand: ParsableCommand {
         commandName: "parity",
         abstract: "Runs forward and backward on a Hugging Face InstructBLIP folder and writes logits, loss and gradients.",
         discussion: """
-            --model is a save_pretrained folder (config.json + model.safetensors) of
-            InstructBlipForConditionalGeneration with a LLaMA text config; --adapter a peft LoRA folder.
-            --inputs is a safetensors file with pixel_values, input_ids (beginning with num_query_tokens image
-            tokens), attention_mask, qformer_input_ids, qformer_attention_mask and labels, as transformers
-            names them. --output receives logits, loss and grad.<name> for every trainable parameter.
+            --model is a save_pretrained folder (config.json + model.safetensors) of \
+            InstructBlipForConditionalGeneration with a LLaMA text config; --adapter a peft LoRA folder. \
+            --inputs is a safetensors file with pixel_values, input_ids (beginning with num_query_tokens \
+            image tokens), attention_mask, qformer_input_ids, qformer_attention_mask and labels, as \
+            transformers names them. --output receives logits, loss and grad.<name> for every trainable \
+            parameter.
+
             tools/check_hf_parity.py runs transformers on the same files and compares.
             """)
 
