@@ -40,6 +40,8 @@ test: deps
 	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.overall"
 	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.objects .*blind control"
 	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.localisation"
+	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.lm_answers .*blind control"
+	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.answer_kind .*blind control"
 	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace | grep -q "mme.existence .*blind control"
 	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json | grep -q '"MME benchmark, blind"'
 	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png | grep -q "answers changed with the image"

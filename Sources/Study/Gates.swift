@@ -11,7 +11,7 @@ public enum Gates {
         switch kind {
         case .vision: return Set(VisionObjective.heads.map(\.name) + ["occupancy"])
         case .language: return Set(skills)
-        case .align: return Set(skills + ["objects", "localisation"])
+        case .align: return Set(skills + ["objects", "localisation", "answer_kind", "lm_answers"])
         case .instruct:
             return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" } + ["perception_ratio"])
         case .clip: return ["image_to_text_recall1", "text_to_image_recall1"]
@@ -134,13 +134,19 @@ public enum Gates {
     /// nearest the right answer's code, per skill, with the image and with a blank one. Yes/no
     /// questions choose between "yes" and "no"; open ones among the skill's held-out answers. This
     /// measures the Q-Former's question answering apart from the language model; the blank image
-    /// shows what the question alone gives away.
+    /// shows what the question alone gives away. `answer_kind`: the share whose answer position lies
+    /// nearest, among every answer of every skill, to one of the question's own kind (a yes or a no
+    /// for a yes/no question, a size for "What size is..."): a Q-Former that reads the instruction
+    /// at all gets this right with a blank image too; one that answers from the image alone does not.
+    /// `lm_answers`: the share the frozen language model answers exactly when it reads the Q-Former's
+    /// output in place of the scene's code: what the two stages give together, before instruction tuning.
     static func align(_ objective: VisionLanguageObjective, rows: [PretrainingSample]) throws -> [Measured] {
         let model = objective.model, encoder = objective.encoder, recipe = objective.data.recipe
         let yesNo = ["yes", "no"]
         var openAnswers: [Skill: [String]] = [:]
         for row in rows where !yesNo.contains(row.response) { if let skill = row.skill { openAnswers[skill, default: []].append(row.response) } }
         openAnswers = openAnswers.mapValues { Array(Set($0)).sorted() }
+        let everyAnswer = Array(Set(yesNo + openAnswers.values.joined())).sorted()
         let objects = recipe.shapes.flatMap { shape in recipe.colors.flatMap { color in recipe.sizes.flatMap { size in
             recipe.fills.map { SceneObject(shape: shape, color: color, size: size, fill: $0, cell: Cell(0)) } } } }
         // Every candidate's code, as the scene code writes it: its words' embeddings averaged.
@@ -163,13 +169,18 @@ public enum Gates {
         var measured: [Measured] = []
         for condition in [MetricName.image, MetricName.blind] {
             var right: [String: Int] = [:], total: [String: Int] = [:]
-            var cellsRight = 0, cellsTotal = 0
+            var cellsRight = 0, cellsTotal = 0, kindsRight = 0, readRight = 0
             for start in stride(from: 0, to: rows.count, by: 32) {
                 let batch = Array(rows[start..<min(start + 32, rows.count)])
                 let inputs = try encoder.batch(batch.map(\.example), data: objective.data, blank: condition == MetricName.blind)
                 let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
                                                    qformerAttentionMask: inputs.qformerAttentionMask, .evaluation())  // [B, Q, D]
                 let q = features.shape[1]
+                let requests = batch.enumerated().map { index, row in
+                    GenerationRequest(prefix: reshape(slice(features, axis: 0, index..<(index + 1)), Array(features.shape.dropFirst())),
+                                      promptIds: encoder.prompt(row.query))
+                }
+                let replies = try model.generate(requests, options: GenerationOptions(maxNewTokens: 16, vocabularyLimit: objective.data.tokenizer.vocabularySize))
                 func position(_ index: Int, _ slot: Int) -> UnsafeBufferPointer<Float> {
                     UnsafeBufferPointer(start: features.data + (index * q + slot) * width, count: width)
                 }
@@ -187,6 +198,8 @@ public enum Gates {
                     let answer = nearest(position(index, encoder.answerPosition), among: candidates)
                     right[skill.rawValue, default: 0] += answer == row.response ? 1 : 0
                     total[skill.rawValue, default: 0] += 1
+                    readRight += normalizedAnswer(objective.data.tokenizer.decode(replies[index].map(Int.init))) == normalizedAnswer(row.response) ? 1 : 0
+                    kindsRight += candidates.contains(nearest(position(index, encoder.answerPosition), among: everyAnswer)) ? 1 : 0
                 }
             }
             for skill in total.keys.sorted() {
@@ -200,8 +213,10 @@ public enum Gates {
                 measured.append(Measured(condition: condition, name: MetricName.gate("align.localisation"), value: localisation(objective, scenes: scenes)))
             }
             guard objective.codeAnswer else { continue }
-            measured.append(Measured(condition: condition, name: MetricName.gate("align.overall"),
-                                     value: Double(right.values.reduce(0, +)) / Double(max(total.values.reduce(0, +), 1))))
+            let asked = Double(max(total.values.reduce(0, +), 1))
+            measured.append(Measured(condition: condition, name: MetricName.gate("align.overall"), value: Double(right.values.reduce(0, +)) / asked))
+            measured.append(Measured(condition: condition, name: MetricName.gate("align.answer_kind"), value: Double(kindsRight) / asked))
+            measured.append(Measured(condition: condition, name: MetricName.gate("align.lm_answers"), value: Double(readRight) / asked))
         }
         return measured
     }
