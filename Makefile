@@ -31,6 +31,8 @@ test: deps
 	.build/debug/repro bench blas --sizes 64 --seconds 0.05
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
+	@# The data commands describe the studies' data (96x96 scenes of at most 2 objects), not the code's defaults.
+	.build/debug/repro data stats | grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels"
 	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
 	rm -rf .build/quick-workspace
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace
