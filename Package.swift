@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Report",
             dependencies: [
-                "Study", "CCairo",
+                "Study", "Metrics", "CCairo",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         .executableTarget(
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "StudyTests",
             dependencies: ["Study", "Data", "Model", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Study", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Study", "Metrics", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,10 +20,13 @@ public struct Evidence: Sendable {
     public var values: [String: [String: Double]]
     /// Study -> its loss curve; the paper prints none.
     public var curves: [String: [CurvePoint]]
+    /// Study -> its benchmark replies that were a yes or a no; the paper prints none.
+    public var replies: [String: ReplyCount]
 
-    public init(values: [String: [String: Double]], curves: [String: [CurvePoint]]) {
+    public init(values: [String: [String: Double]], curves: [String: [CurvePoint]], replies: [String: ReplyCount] = [:]) {
         self.values = values
         self.curves = curves
+        self.replies = replies
     }
 
     public init(reported: ReportedNumbers) {
@@ -33,7 +36,7 @@ public struct Evidence: Sendable {
     public init(results: StoredResults) {
         self.init(values: results.results.mapValues { result in
             result.metrics.values(MetricName.image)
-        }, curves: results.results.mapValues(\.curve))
+        }, curves: results.results.mapValues(\.curve), replies: results.results.compactMapValues(\.benchmarkReplies))
     }
 
     func value(_ study: String, _ metric: String) -> Double? { values[study]?[metric] }
@@ -137,7 +140,9 @@ public struct ClaimJudge: Sendable {
             let shown = ReportMetric.named(metric)?.format ?? .decimals(4)
             var finding = decide(paper.table1.map { row in
                 guard let value = evidence.value(row.study, metric) else { return (nil, "no value for \(name(row.study))") }
-                return (value >= fraction * base, "\(name(row.study)) \(format(value / base * 100, decimals: 1))%")
+                // A model that stops answering yes or no scores nothing, whatever it sees: say so beside the share.
+                let replies = evidence.replies[row.study].map { " (\($0.yesOrNo)/\($0.total) replies yes or no)" } ?? ""
+                return (value >= fraction * base, "\(name(row.study)) \(format(value / base * 100, decimals: 1))%\(replies)")
             })
             finding.detail = "base \(shown.string(base)); " + finding.detail
             return finding

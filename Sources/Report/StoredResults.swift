@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Study
 
 /// The fresh result of one study: its newest finished run for the study's current hash.
@@ -7,6 +8,9 @@ public struct StudyResult: Sendable {
     public let run: RunRecord
     public let metrics: [MetricRecord]
     public let curve: [CurvePoint]
+    /// The run's replies to the MME-style benchmark (with the images) that MME's rules read as a
+    /// yes or a no, of all its replies; nil when the run wrote no benchmark files.
+    public var benchmarkReplies: ReplyCount? = nil
 
     /// A stored number; parameter counts describe the model, so the blind condition falls back to
     /// the images' count when it has none of its own.
@@ -19,6 +23,24 @@ public struct StudyResult: Sendable {
     /// The held-out loss at each checkpoint, in step order.
     public var heldOutCurve: [(step: Int, loss: Double)] {
         curve.compactMap { point in point.evalLoss.map { (point.step, $0) } }
+    }
+}
+
+/// How many of a run's benchmark replies were a yes or a no (MME scores any other reply wrong).
+public struct ReplyCount: Sendable, Equatable {
+    public let yesOrNo: Int
+    public let total: Int
+
+    public init(yesOrNo: Int, total: Int) {
+        self.yesOrNo = yesOrNo
+        self.total = total
+    }
+
+    /// Counted from the result files in `folder`; nil when there are none.
+    static func read(_ folder: URL) -> ReplyCount? {
+        guard let subtasks = try? MME.readResults(folder) else { return nil }
+        let replies = subtasks.flatMap(\.records).map { MME.parseReply($0.reply) }
+        return ReplyCount(yesOrNo: replies.filter { $0 != .other }.count, total: replies.count)
     }
 }
 
@@ -65,7 +87,10 @@ public struct StoredResults: Sendable {
         for study in studies {
             let latest = try store?.latestRun(study: study.name, hash: study.hash)
             if let store, let run = latest, run.status == .finished, let id = run.id {
-                results[study.name] = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
+                var result = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
+                let outputs = Workspace(workspace).runFolder(study: study.name, hash: study.hash).appendingPathComponent("outputs")
+                result.benchmarkReplies = ReplyCount.read(Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
+                results[study.name] = result
                 continue
             }
             let state: String

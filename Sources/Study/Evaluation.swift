@@ -61,7 +61,7 @@ struct Evaluator {
 
             if spec.benchmark {
                 let scores = try timed("MME benchmark, \(condition)") {
-                    try benchmark(model, blank: blank, folder: outputs.appendingPathComponent("mme-\(condition)"))
+                    try benchmark(model, blank: blank, folder: Workspace.benchmarkFolder(outputs: outputs, condition: condition))
                 }
                 add(MetricName.mmePerception, scores.perception)
                 add(MetricName.mmeCognition, scores.cognition)

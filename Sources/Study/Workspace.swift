@@ -17,6 +17,12 @@ public struct Workspace: Sendable {
         root.appendingPathComponent("data").appendingPathComponent(String(recipeHash.prefix(12)))
     }
 
+    /// The MME result files (`<subtask>.txt`) an evaluation writes into a run's `outputs` folder
+    /// for one condition (with the images, or the blind control).
+    public static func benchmarkFolder(outputs: URL, condition: String) -> URL {
+        outputs.appendingPathComponent("mme-\(condition)")
+    }
+
     /// A path relative to the workspace, as the store records it.
     public func relative(_ url: URL) -> String {
         let base = root.standardizedFileURL.path

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 @testable import Report
 import Study
 import Testing
@@ -90,6 +91,29 @@ import Testing
         let fails = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1900] }
         #expect(fails.verdict == .fails)
         #expect(fails.detail.hasSuffix("exp 10 66.5%"))
+        // Where a run's benchmark replies are known, how many were a yes or a no stands beside its share.
+        let counted = judged("retains-base-performance") {
+            $0.values["instruct"] = [MetricName.mmeOverall: 1900]
+            $0.replies["exp10-default-enhanced"] = ReplyCount(yesOrNo: 3, total: 1120)
+        }
+        #expect(counted.detail.hasSuffix("exp 10 66.5% (3/1120 replies yes or no)"))
+    }
+
+    /// The replies are counted from the MME result files the run wrote, by MME's own rule.
+    @Test func storedResultsCountTheBenchmarkRepliesThatAreYesOrNo() throws {
+        let made = try HandMade()
+        defer { made.remove() }
+        try made.run("exp02-small-default", metrics: [MetricName.mmeOverall: 0])
+        try made.run("exp04-small-enhanced", metrics: [MetricName.mmeOverall: 0])
+        let study = try made.catalog.study(named: "exp02-small-default")
+        let outputs = Workspace(made.workspace).runFolder(study: study.name, hash: study.hash).appendingPathComponent("outputs")
+        let records = [("Yes.", MMEAnswer.yes), (".", .no), ("no", .yes), ("There is no.", .no)].enumerated().map { index, pair in
+            MMERecord(image: "scene-\(index / 2).png", question: "Is there a circle?", groundTruth: pair.1, reply: pair.0)
+        }
+        try MME.write(MMESubtask(name: "existence", records: records), to: Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
+        let results = try StoredResults.read(workspace: made.workspace, catalog: made.catalog, studies: ["exp02-small-default", "exp04-small-enhanced"])
+        #expect(results["exp02-small-default"]?.benchmarkReplies == ReplyCount(yesOrNo: 2, total: 4))
+        #expect(results["exp04-small-enhanced"]?.benchmarkReplies == nil)
     }
 
     /// Curves: held-out loss every 25 steps, rising after `turn` when it is given.
