@@ -88,8 +88,7 @@ public struct StoredResults: Sendable {
             let latest = try store?.latestRun(study: study.name, hash: study.hash)
             if let store, let run = latest, run.status == .finished, let id = run.id {
                 var result = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
-                let outputs = Workspace(workspace).runFolder(study: study.name, hash: study.hash).appendingPathComponent("outputs")
-                result.benchmarkReplies = ReplyCount.read(Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
+                result.benchmarkReplies = ReplyCount.read(Workspace(workspace).benchmarkFolder(study: study.name, hash: study.hash, condition: MetricName.image))
                 results[study.name] = result
                 continue
             }

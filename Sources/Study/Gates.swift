@@ -176,7 +176,8 @@ public enum Gates {
                 let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
                                                    qformerAttentionMask: inputs.qformerAttentionMask, .evaluation())  // [B, Q, D]
                 let q = features.shape[1]
-                let requests = batch.enumerated().map { index, row in
+                // The language model's replies count only where the code carries an answer, as the Q-Former's do.
+                let requests = !objective.codeAnswer ? [] : batch.enumerated().map { index, row in
                     GenerationRequest(prefix: reshape(slice(features, axis: 0, index..<(index + 1)), Array(features.shape.dropFirst())),
                                       promptIds: encoder.prompt(row.query))
                 }
@@ -195,11 +196,12 @@ public enum Gates {
                     }
                     guard let skill = row.skill, objective.codeAnswer else { continue }
                     let candidates = yesNo.contains(row.response) ? yesNo : openAnswers[skill] ?? [row.response]
-                    let answer = nearest(position(index, encoder.answerPosition), among: candidates)
+                    let answerCode = position(index, encoder.answerPosition)
+                    let answer = nearest(answerCode, among: candidates)
                     right[skill.rawValue, default: 0] += answer == row.response ? 1 : 0
                     total[skill.rawValue, default: 0] += 1
                     readRight += normalizedAnswer(objective.data.tokenizer.decode(replies[index].map(Int.init))) == normalizedAnswer(row.response) ? 1 : 0
-                    kindsRight += candidates.contains(nearest(position(index, encoder.answerPosition), among: everyAnswer)) ? 1 : 0
+                    kindsRight += candidates.contains(nearest(answerCode, among: everyAnswer)) ? 1 : 0
                 }
             }
             for skill in total.keys.sorted() {

@@ -23,6 +23,11 @@ public struct Workspace: Sendable {
         outputs.appendingPathComponent("mme-\(condition)")
     }
 
+    /// `benchmarkFolder(outputs:condition:)` of a study's run folder.
+    public func benchmarkFolder(study: String, hash: String, condition: String) -> URL {
+        Self.benchmarkFolder(outputs: RunFolder(url: runFolder(study: study, hash: hash)).outputs, condition: condition)
+    }
+
     /// A path relative to the workspace, as the store records it.
     public func relative(_ url: URL) -> String {
         let base = root.standardizedFileURL.path

@@ -106,11 +106,10 @@ import Testing
         try made.run("exp02-small-default", metrics: [MetricName.mmeOverall: 0])
         try made.run("exp04-small-enhanced", metrics: [MetricName.mmeOverall: 0])
         let study = try made.catalog.study(named: "exp02-small-default")
-        let outputs = Workspace(made.workspace).runFolder(study: study.name, hash: study.hash).appendingPathComponent("outputs")
         let records = [("Yes.", MMEAnswer.yes), (".", .no), ("no", .yes), ("There is no.", .no)].enumerated().map { index, pair in
             MMERecord(image: "scene-\(index / 2).png", question: "Is there a circle?", groundTruth: pair.1, reply: pair.0)
         }
-        try MME.write(MMESubtask(name: "existence", records: records), to: Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
+        try MME.write(MMESubtask(name: "existence", records: records), to: Workspace(made.workspace).benchmarkFolder(study: study.name, hash: study.hash, condition: MetricName.image))
         let results = try StoredResults.read(workspace: made.workspace, catalog: made.catalog, studies: ["exp02-small-default", "exp04-small-enhanced"])
         #expect(results["exp02-small-default"]?.benchmarkReplies == ReplyCount(yesOrNo: 2, total: 4))
         #expect(results["exp04-small-enhanced"]?.benchmarkReplies == nil)
