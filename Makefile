@@ -35,8 +35,16 @@ test: deps
 	.build/debug/repro data stats | grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels"
 	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
 	rm -rf .build/quick-workspace
-	.build/debug/repro run --profile quick --workspace .build/quick-workspace
+	(.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1; echo "exit status $$?") | tee .build/quick-run.log
+	grep -q "^exit status 0$$" .build/quick-run.log
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
+	@# The experiments trained side by side in workers of one thread each; one of them run again alone
+	@# (--jobs 1, in the same process) gives the same numbers.
+	grep -q "exp01-medium-default: started in a worker (1 thread)" .build/quick-run.log
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | grep -q "OpenBLAS .*, 1 thread,"
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' > .build/quick-exp01-workers.txt
+	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' | diff .build/quick-exp01-workers.txt -
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
 	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace | grep -q "gate.vision.shape"
 	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.overall"

@@ -34,6 +34,10 @@ public enum BLAS {
     /// code that calls sgemm from several threads at once keeps each product within this.
     public static let singleThreadedLimit = 4 * 65_536
 
-    /// The number of threads OpenBLAS uses.
+    /// The number of threads OpenBLAS uses, and the engine's own kernels with it (`Parallel`).
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the threads of every product and kernel from here on. OpenBLAS's sums depend on its
+    /// thread count (where it splits a long inner dimension), so a run repeats bit for bit only at the same count.
+    public static func useThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 }

@@ -1,11 +1,11 @@
 import Dispatch
-import Foundation
 
 /// Splits element-wise work across the machine's cores. Each element (or row) is computed by
 /// exactly one thread with the same arithmetic as a serial loop, so results do not depend on the
 /// number of threads.
 enum Parallel {
-    static let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// As many as OpenBLAS uses, so that one setting (`BLAS.useThreads`) governs a run's cores.
+    static var threads: Int { max(1, BLAS.threads) }
 
     /// Calls `body` on contiguous sub-ranges covering `0..<count`, concurrently when each would still
     /// hold at least `grain` items.

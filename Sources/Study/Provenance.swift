@@ -24,7 +24,7 @@ enum Provenance {
     }()
 
     static var machine: String { "\(BLASKernel.cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores" }
-    static var blas: String { "OpenBLAS \(BLASKernel.selection.coreName), \(BLAS.threads) threads" }
+    static var blas: String { "OpenBLAS \(BLASKernel.selection.coreName), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")" }
 
     /// A run record for a study about to start.
     static func newRun(study: ResolvedStudy, profile: String?) -> RunRecord {

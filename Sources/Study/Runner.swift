@@ -85,9 +85,15 @@ public final class Runner {
     /// ones; `force` recomputes the named studies even when fresh. Returns the runs it finished.
     @discardableResult
     public func run(_ names: [String], force: Bool = false) throws -> [RunRecord] {
+        try plan(names, force: force).map { try train($0.study, forced: $0.forced) }
+    }
+
+    /// What `run` trains, in dependency order, and whether each is forced; says so for each fresh
+    /// study it passes over.
+    public func plan(_ names: [String], force: Bool) throws -> [(study: ResolvedStudy, forced: Bool)] {
         let targets = names.isEmpty ? catalog.studies : try catalog.closure(of: names)
         let named = Set(try names.map { try catalog.study(named: $0).name })
-        var finished: [RunRecord] = []
+        var planned: [(study: ResolvedStudy, forced: Bool)] = []
         for study in targets {
             let forced = force && (names.isEmpty || named.contains(study.name))
             if !forced, case .fresh(let run) = try state(of: study) {
@@ -96,17 +102,39 @@ public final class Runner {
                 try warnAboutGates(study, runId: run.id!)
                 continue
             }
-            finished.append(try train(study, forced: forced))
+            planned.append((study, forced))
         }
-        return finished
+        return planned
+    }
+
+    /// Trains one study whose inputs are all fresh, as a worker of `repro run` does beside others.
+    @discardableResult
+    public func trainAlone(_ name: String, force: Bool) throws -> RunRecord {
+        let study = try catalog.study(named: name)
+        for input in study.dependencies {
+            guard case .fresh = try state(of: try catalog.study(named: input)) else {
+                throw RunnerError.inputNotFresh(study: study.name, input: input)
+            }
+        }
+        return try train(study, forced: force)
+    }
+
+    /// The machine's cores, which a study with `threads = 0` takes all of.
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The threads `study` computes with: its setting, or every core.
+    public static func threads(of study: ResolvedStudy) -> Int {
+        study.spec.train.threads == 0 ? cores : study.spec.train.threads
     }
 
     /// Trains and evaluates one study under its lock, resuming an interrupted run when it can.
-    func train(_ study: ResolvedStudy, forced: Bool) throws -> RunRecord {
+    @discardableResult
+    public func train(_ study: ResolvedStudy, forced: Bool) throws -> RunRecord {
         let lock = try StudyLock(workspace: workspace.root, study: study.name) { pid in
             logger.info("\(study.name): process \(pid) is training it; waiting for it to finish")
         }
         defer { withExtendedLifetime(lock) {} }
+        BLAS.useThreads(Self.threads(of: study))
         let state = try self.state(of: study)
         if !forced, case .fresh(let run) = state {
             logger.info("\(study.name): finished by another process meanwhile")
@@ -378,4 +406,16 @@ extension PretrainingSample {
 
 extension Example {
     init(_ sample: RewardSample) { self.init(image: sample.image, query: sample.query, response: sample.response) }
+}
+
+/// Why a study could not be trained on its own.
+public enum RunnerError: Error, CustomStringConvertible {
+    case inputNotFresh(study: String, input: String)
+
+    public var description: String {
+        switch self {
+        case .inputNotFresh(let study, let input):
+            "\(study) starts from \(input), which has no finished run of its current configuration; `repro run \(study)` trains both"
+        }
+    }
 }

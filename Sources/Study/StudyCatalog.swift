@@ -259,6 +259,7 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(train.epochs > 0 || train.maxSteps > 0, "train.epochs", "a study needs epochs > 0 or train.max_steps > 0")
     check(train.microBatch > 0, "train.micro_batch", "\(train.microBatch) must be positive")
     check(train.accumulation > 0, "train.accumulation", "\(train.accumulation) must be positive")
+    check(train.threads >= 0, "train.threads", "\(train.threads) must not be negative (0: every core)")
     check(train.learningRate > 0, "train.learning_rate", "\(train.learningRate) must be positive")
     check(train.warmupRatio >= 0 && train.warmupRatio < 1, "train.warmup_ratio", "\(train.warmupRatio) is outside [0, 1)")
     check(train.checkpointEvery > 0, "train.checkpoint_every", "\(train.checkpointEvery) must be positive")

@@ -110,6 +110,9 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// Whether the scene code carries the answer to the instruction at its answer position (false:
     /// that position stands empty, and the language model must answer from the scene's parts).
     public var codeAnswer = true
+    /// Threads of the study's arithmetic (0: every core). Part of the configuration because OpenBLAS's
+    /// sums depend on it; a study with fewer threads than the machine has cores runs beside others.
+    public var threads = 0
 
     public init() {}
 }

@@ -18,7 +18,7 @@ protocol Objective: AnyObject {
 }
 
 /// Progress of a run, for a progress bar or log lines.
-public struct TrainingProgress: Sendable {
+public struct TrainingProgress: Codable, Sendable {
     public let study: String
     public let step: Int
     public let totalSteps: Int

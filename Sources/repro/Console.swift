@@ -28,7 +28,6 @@ final class Console: @unchecked Sendable {
     static let shared = Console()
     let isTerminal = isatty(STDERR_FILENO) != 0
     private var barShown = false
-    private var lastPlainLine = 0.0
     private let lock = NSLock()
 
     func line(_ text: String) {
@@ -39,26 +38,53 @@ final class Console: @unchecked Sendable {
         barShown = false
     }
 
-    /// A progress bar on a terminal (redrawn in place); elsewhere, a plain line at most every 20 seconds.
+    /// The latest report of each study training now, in the order they started.
+    private var active: [TrainingProgress] = []
+    private var lastPlainLine: [String: Double] = [:]
+
+    /// A progress bar on a terminal (redrawn in place), one segment per study when several train
+    /// side by side; elsewhere, a plain line per study at most every 20 seconds.
     func progress(_ p: TrainingProgress) {
         lock.lock()
         defer { lock.unlock() }
-        let fraction = Double(p.step) / Double(max(p.totalSteps, 1))
+        if let index = active.firstIndex(where: { $0.study == p.study }) {
+            active[index] = p
+        } else {
+            // A study that has finished training (and is evaluating, or done) gives its place to a new one.
+            active.removeAll { $0.step == $0.totalSteps }
+            active.append(p)
+        }
         let eta = etaText(p)
         let eval = p.evalLoss.map { String(format: ", held-out %.3f", $0) } ?? ""
         let text = String(format: "%@ step %d/%d  loss %.3f%@  %.1f samples/s  %@", p.study, p.step, p.totalSteps, p.trainLoss, eval, p.samplesPerSecond, eta)
         if isTerminal {
-            let width = 24, filled = Int(fraction * Double(width))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            write("\r\u{1B}[K[\(bar)] \(text)")
+            if active.count == 1 {
+                write("\r\u{1B}[K\(bar(p, width: 24)) \(text)")
+            } else {
+                // Several studies: the short name (before its first dash), a bar and the step of each.
+                let segments = active.map { "\($0.study.split(separator: "-").first ?? "") \(bar($0, width: 10)) \($0.step)/\($0.totalSteps)" }
+                write("\r\u{1B}[K" + segments.joined(separator: "  "))
+            }
             barShown = true
         } else {
             let now = Date().timeIntervalSince1970
-            if now - lastPlainLine >= 20 || p.step == p.totalSteps || p.evalLoss != nil {
+            if now - (lastPlainLine[p.study] ?? 0) >= 20 || p.step == p.totalSteps || p.evalLoss != nil {
                 write(text + "\n")
-                lastPlainLine = now
+                lastPlainLine[p.study] = now
             }
         }
+    }
+
+    /// Takes a study that stopped training out of the progress bar.
+    func finished(_ study: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        active.removeAll { $0.study == study }
+    }
+
+    private func bar(_ p: TrainingProgress, width: Int) -> String {
+        let filled = min(width, p.step * width / max(p.totalSteps, 1))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
     }
 
     private var started: [String: (Date, Int)] = [:]

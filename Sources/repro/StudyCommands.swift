@@ -53,17 +53,31 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Trains and evaluates studies that are not fresh, with what they start from first.",
         discussion: """
-            A study is named by its file name or a unique prefix (exp03); no name means every study.
-            A study whose stored result matches its current configuration is skipped; an interrupted
-            run resumes from its last saved state. Results go to the workspace's database.
+            A study is named by its file name or a unique prefix (exp03); no name means every \
+            study. A study whose stored result matches its current configuration is skipped; an \
+            interrupted run resumes from its last saved state. Results go to the workspace's database.
+
+            A study computes with the threads its file sets (train.threads; 0: every core), so \
+            that its numbers are the same however it is run. Studies that take fewer threads than \
+            the machine has cores (the paper's experiments take one) train side by side, each in \
+            a process of its own, once the studies they start from are done.
             """)
 
     @OptionGroup var options: StudyOptions
     @Argument(help: "Studies to run (file name or unique prefix); all when none.") var studies: [String] = []
     @Flag(help: "Recompute the named studies (all, with no name) even when fresh.") var force = false
     @Flag(help: "Say what would run and why, without training.") var dryRun = false
+    @Option(help: "Studies training at once, at most (default: the machine's cores; 1: one after another).")
+    var jobs = Runner.cores
+    @Flag(help: .hidden) var worker = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs \(jobs) must be at least 1") }
+        guard !worker || studies.count == 1 else { throw ValidationError("--worker trains exactly one study") }
+    }
 
     func run() throws {
+        if worker { return try runWorker() }
         let runner = try options.runner()
         if dryRun {
             let targets = studies.isEmpty ? runner.catalog.studies : try runner.catalog.closure(of: studies)
@@ -73,8 +87,30 @@ struct RunCommand: ParsableCommand {
             }
             return
         }
-        let finished = try runner.run(studies, force: force)
-        if finished.isEmpty { print("Nothing to train: every study is fresh.") }
+        let planned = try runner.plan(studies, force: force)
+        if planned.isEmpty { return print("Nothing to train: every study is fresh.") }
+        // Side by side only pays when some study leaves a core free.
+        guard jobs > 1, planned.count > 1, planned.contains(where: { Runner.threads(of: $0.study) < Runner.cores }) else {
+            for (study, forced) in planned { try runner.train(study, forced: forced) }
+            return
+        }
+        // How long each took last time (any configuration), so that the longest start first.
+        let failures = try StudyWorkers(options: options, jobs: jobs).run(planned) { study in
+            (try? runner.store.latestRun(study: study.name)?.seconds) ?? 0
+        }
+        if !failures.isEmpty {
+            throw ValidationError("\(failures.count) of \(planned.count) studies failed: \(failures.map(\.study).joined(separator: ", ")) (their errors are above)")
+        }
+    }
+
+    /// One study whose inputs are fresh, for `StudyWorkers`: progress as JSON lines on standard output.
+    private func runWorker() throws {
+        let encoder = JSONEncoder()
+        let runner = try Runner(catalog: try options.catalog(), workspace: Workspace(URL(fileURLWithPath: options.workspace)),
+                                logger: ConsoleLogHandler.logger()) { progress in
+            FileHandle.standardOutput.write(try encoder.encode(progress) + Data("\n".utf8))
+        }
+        try runner.trainAlone(studies[0], force: force)
     }
 }
 

@@ -1,0 +1,103 @@
+import Foundation
+import Study
+
+/// Trains studies side by side, each in a child process of this program (`repro run STUDY --worker`):
+/// OpenBLAS's thread count is one per process, and a study's numbers depend on it, so each study
+/// gets the threads its file sets whatever else is training.
+struct StudyWorkers {
+    let options: StudyOptions
+    let jobs: Int
+
+    /// A failed study, with the studies that were not run because they start from it.
+    struct Failure {
+        let study: String
+        let dropped: [String]
+    }
+
+    /// Trains `planned`, each after the studies it starts from, the longest by `estimate` first among
+    /// those ready; returns the failures (the other studies still ran).
+    func run(_ planned: [(study: ResolvedStudy, forced: Bool)], estimate: @escaping (ResolvedStudy) -> Double) throws -> [Failure] {
+        var schedule = StudySchedule(planned.map(\.study), cores: Runner.cores, jobs: jobs, estimate: estimate)
+        let forced = Set(planned.filter(\.forced).map(\.study.name))
+        let ended = EndedQueue()
+        var failures: [Failure] = []
+        while !schedule.isDone {
+            while let study = schedule.start() {
+                try launch(study.name, forced: forced.contains(study.name), threads: schedule.running[study.name]!, ended: ended)
+            }
+            let (name, problem) = ended.next()
+            Console.shared.finished(name)
+            let dropped = schedule.finish(name, succeeded: problem == nil)
+            if let problem {
+                failures.append(Failure(study: name, dropped: dropped))
+                let skipped = dropped.isEmpty ? "" : "; not run, as they start from it: \(dropped.joined(separator: ", "))"
+                Console.shared.line("error: \(name): its worker \(problem)\(skipped)")
+            }
+        }
+        return failures
+    }
+
+    /// Starts one worker; its progress (JSON lines) feeds the bar, its log lines are printed above
+    /// it, and its exit status goes to `ended` once its output is read to the end.
+    private func launch(_ study: String, forced: Bool, threads: Int, ended: EndedQueue) throws {
+        let process = Process()
+        process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["run", study, "--worker", "--studies", options.studies, "--workspace", options.workspace]
+            + (options.profile.map { ["--profile", $0] } ?? []) + (forced ? ["--force"] : [])
+        // One pipe for both streams keeps the worker's log lines and progress in the order written.
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let read = DispatchGroup()
+        read.enter()
+        DispatchQueue.global().async {
+            var buffer = Data()
+            while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    Self.show(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                }
+            }
+            if !buffer.isEmpty { Self.show(String(decoding: buffer, as: UTF8.self)) }
+            read.leave()
+        }
+        try process.run()
+        Console.shared.line("\(study): started in a worker (\(threads) thread\(threads == 1 ? "" : "s"))")
+        DispatchQueue.global().async {
+            process.waitUntilExit()
+            read.wait()
+            ended.post(study, process.terminationReason == .uncaughtSignal ? "was killed by signal \(process.terminationStatus)"
+                       : process.terminationStatus == 0 ? nil : "exited with status \(process.terminationStatus)")
+        }
+    }
+}
+
+extension StudyWorkers {
+    /// A worker's line: progress for the bar, anything else printed as it is.
+    fileprivate static func show(_ line: String) {
+        if line.hasPrefix("{"), let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(line.utf8)) {
+            Console.shared.progress(progress)
+        } else {
+            Console.shared.line(line)
+        }
+    }
+}
+
+/// Workers' exits, in the order they happen, for the scheduler to wait on.
+private final class EndedQueue: @unchecked Sendable {
+    /// Each worker's study and, when it failed, how.
+    private var ended: [(String, String?)] = []
+    private let lock = NSLock()
+    private let available = DispatchSemaphore(value: 0)
+
+    func post(_ study: String, _ problem: String?) {
+        lock.withLock { ended.append((study, problem)) }
+        available.signal()
+    }
+
+    func next() -> (String, String?) {
+        available.wait()
+        return lock.withLock { ended.removeFirst() }
+    }
+}
