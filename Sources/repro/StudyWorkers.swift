@@ -62,14 +62,17 @@ struct StudyWorkers {
             if !buffer.isEmpty { Self.show(String(decoding: buffer, as: UTF8.self)) }
             read.leave()
         }
+        // Not waitUntilExit on a worker thread: corelibs Foundation polls a run loop there, a core's worth of spinning.
+        process.terminationHandler = { process in
+            let problem = process.terminationReason == .uncaughtSignal ? "was killed by signal \(process.terminationStatus)"
+                : process.terminationStatus == 0 ? nil : "exited with status \(process.terminationStatus)"
+            DispatchQueue.global().async {
+                read.wait()
+                ended.post(study, problem)
+            }
+        }
         try process.run()
         Console.shared.line("\(study): started in a worker (\(threads) thread\(threads == 1 ? "" : "s"))")
-        DispatchQueue.global().async {
-            process.waitUntilExit()
-            read.wait()
-            ended.post(study, process.terminationReason == .uncaughtSignal ? "was killed by signal \(process.terminationStatus)"
-                       : process.terminationStatus == 0 ? nil : "exited with status \(process.terminationStatus)")
-        }
     }
 }
 
