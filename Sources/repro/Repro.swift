@@ -5,8 +5,8 @@ struct Repro: ParsableCommand {
         commandName: "repro",
         abstract: "Reproduces 'Examining the Potential of Multimodality for Vision-Language Models' (InstructBLIP + LoRA) on a CPU.",
         discussion: """
-            The whole paper is `make paper`; the tests are `make test`. `repro run` trains and
-            evaluates the studies under studies/; `repro figures`, `repro tables`, `repro check` and
+            The whole paper is `make paper`; the tests are `make test`. `repro run` trains and \
+            evaluates the studies under studies/; `repro figures`, `repro tables`, `repro check` and \
             `repro report` read their stored results and never train. README.md explains each part.
             """,
         subcommands: [RunCommand.self, StatusCommand.self, ShowCommand.self, ProbeCommand.self, ListCommand.self, FiguresCommand.self, TablesCommand.self,
