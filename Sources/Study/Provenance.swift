@@ -23,7 +23,7 @@ enum Provenance {
         return head + (dirty ? "+dirty" : "")
     }()
 
-    static var machine: String { "\(BLASKernel.cpuModel()), \(ProcessInfo.processInfo.activeProcessorCount) cores" }
+    static var machine: String { "\(BLASKernel.cpuModel()), \(Runner.cores) cores" }
     static var blas: String { "OpenBLAS \(BLASKernel.selection.coreName), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")" }
 
     /// A run record for a study about to start.

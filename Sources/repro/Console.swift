@@ -47,13 +47,7 @@ final class Console: @unchecked Sendable {
     func progress(_ p: TrainingProgress) {
         lock.lock()
         defer { lock.unlock() }
-        if let index = active.firstIndex(where: { $0.study == p.study }) {
-            active[index] = p
-        } else {
-            // A study that has finished training (and is evaluating, or done) gives its place to a new one.
-            active.removeAll { $0.step == $0.totalSteps }
-            active.append(p)
-        }
+        if let index = active.firstIndex(where: { $0.study == p.study }) { active[index] = p } else { active.append(p) }
         let eta = etaText(p)
         let eval = p.evalLoss.map { String(format: ", held-out %.3f", $0) } ?? ""
         let text = String(format: "%@ step %d/%d  loss %.3f%@  %.1f samples/s  %@", p.study, p.step, p.totalSteps, p.trainLoss, eval, p.samplesPerSecond, eta)
@@ -75,7 +69,7 @@ final class Console: @unchecked Sendable {
         }
     }
 
-    /// Takes a study that stopped training out of the progress bar.
+    /// Takes a study that is done (trained and evaluated, or failed) out of the progress bar.
     func finished(_ study: String) {
         lock.lock()
         defer { lock.unlock() }

@@ -91,16 +91,17 @@ struct RunCommand: ParsableCommand {
         if planned.isEmpty { return print("Nothing to train: every study is fresh.") }
         // Side by side only pays when some study leaves a core free.
         guard jobs > 1, planned.count > 1, planned.contains(where: { Runner.threads(of: $0.study) < Runner.cores }) else {
-            for (study, forced) in planned { try runner.train(study, forced: forced) }
+            for (study, forced) in planned {
+                try runner.train(study, forced: forced)
+                Console.shared.finished(study.name)
+            }
             return
         }
         // How long each took last time (any configuration), so that the longest start first.
         let failures = try StudyWorkers(options: options, jobs: jobs).run(planned) { study in
             (try? runner.store.latestRun(study: study.name)?.seconds) ?? 0
         }
-        if !failures.isEmpty {
-            throw ValidationError("\(failures.count) of \(planned.count) studies failed: \(failures.map(\.study).joined(separator: ", ")) (their errors are above)")
-        }
+        if !failures.isEmpty { throw StudiesFailed(failed: failures, of: planned.count) }
     }
 
     /// One study whose inputs are fresh, for `StudyWorkers`: progress as JSON lines on standard output.
@@ -112,6 +113,14 @@ struct RunCommand: ParsableCommand {
         }
         try runner.trainAlone(studies[0], force: force)
     }
+}
+
+/// The end of a `repro run` some of whose workers failed (a runtime failure: no usage text).
+struct StudiesFailed: Error, CustomStringConvertible {
+    let failed: [String]
+    let of: Int
+
+    var description: String { "\(failed.count) of \(of) studies failed: \(failed.joined(separator: ", ")) (their errors are above)" }
 }
 
 struct StatusCommand: ParsableCommand {

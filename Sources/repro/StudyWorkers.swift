@@ -8,19 +8,13 @@ struct StudyWorkers {
     let options: StudyOptions
     let jobs: Int
 
-    /// A failed study, with the studies that were not run because they start from it.
-    struct Failure {
-        let study: String
-        let dropped: [String]
-    }
-
     /// Trains `planned`, each after the studies it starts from, the longest by `estimate` first among
-    /// those ready; returns the failures (the other studies still ran).
-    func run(_ planned: [(study: ResolvedStudy, forced: Bool)], estimate: @escaping (ResolvedStudy) -> Double) throws -> [Failure] {
+    /// those ready; returns the studies that failed (the others still ran).
+    func run(_ planned: [(study: ResolvedStudy, forced: Bool)], estimate: @escaping (ResolvedStudy) -> Double) throws -> [String] {
         var schedule = StudySchedule(planned.map(\.study), cores: Runner.cores, jobs: jobs, estimate: estimate)
         let forced = Set(planned.filter(\.forced).map(\.study.name))
         let ended = EndedQueue()
-        var failures: [Failure] = []
+        var failures: [String] = []
         while !schedule.isDone {
             while let study = schedule.start() {
                 try launch(study.name, forced: forced.contains(study.name), threads: schedule.running[study.name]!, ended: ended)
@@ -29,7 +23,7 @@ struct StudyWorkers {
             Console.shared.finished(name)
             let dropped = schedule.finish(name, succeeded: problem == nil)
             if let problem {
-                failures.append(Failure(study: name, dropped: dropped))
+                failures.append(name)
                 let skipped = dropped.isEmpty ? "" : "; not run, as they start from it: \(dropped.joined(separator: ", "))"
                 Console.shared.line("error: \(name): its worker \(problem)\(skipped)")
             }
