@@ -47,7 +47,7 @@ test: deps
 	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' | diff .build/quick-exp01-workers.txt -
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
 	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace | grep -q "gate.vision.shape"
-	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.overall"
+	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.yes_no"
 	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.objects .*blind control"
 	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.localisation"
 	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.lm_answers .*blind control"

@@ -10,7 +10,7 @@ public enum Gates {
         let skills = Skill.allCases.map(\.rawValue) + ["overall"]
         switch kind {
         case .vision: return Set(VisionObjective.heads.map(\.name) + ["occupancy"])
-        case .language: return Set(skills)
+        case .language: return Set(skills + ["open", "yes_no"])
         case .align: return Set(skills + ["objects", "localisation", "answer_kind", "lm_answers"])
         case .instruct:
             return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" } + ["perception_ratio"])
@@ -102,9 +102,11 @@ public enum Gates {
     /// by the language model reading the scene's code in place of the image, without the answer:
     /// trained and measured with the answer in the code, the model scored 1.0 on existence, and
     /// 0.48 trained and measured without it - it had copied the answer. This is the ceiling of what
-    /// the scene's parts can teach: a Q-Former that wrote them perfectly would score this.
+    /// the scene's parts can teach: a Q-Former that wrote them perfectly would score this. `open`
+    /// and `yes_no` split the questions by the kind of answer: reading a word out of the code and
+    /// checking a claim against it are learned at very different speeds (issue 7's note).
     static func language(_ objective: LanguageObjective, rows: [PretrainingSample], tokenizer: Tokenizer) throws -> [Measured] {
-        var right: [String: Int] = [:], total: [String: Int] = [:]
+        var tally = AnswerTally()
         for start in stride(from: 0, to: rows.count, by: 16) {
             let batch = Array(rows[start..<min(start + 16, rows.count)])
             let prefix = objective.prefix(batch.map(\.example), answer: false)  // [b, Q, D]
@@ -114,20 +116,10 @@ public enum Gates {
             }
             let outputs = try objective.model.generate(requests, options: GenerationOptions(maxNewTokens: 16, vocabularyLimit: tokenizer.vocabularySize))
             for (row, output) in zip(batch, outputs) {
-                let skill = row.skill?.rawValue ?? "caption"
-                let answer = tokenizer.decode(output.map(Int.init))
-                let ok = normalizedAnswer(answer) == normalizedAnswer(row.response)
-                right[skill, default: 0] += ok ? 1 : 0
-                total[skill, default: 0] += 1
+                tally.add(skill: row.skill?.rawValue ?? "caption", expected: row.response, reply: tokenizer.decode(output.map(Int.init)))
             }
         }
-        var measured = total.keys.sorted().map { skill in
-            Measured(condition: MetricName.image, name: MetricName.gate("language.\(skill)"),
-                     value: Double(right[skill]!) / Double(total[skill]!))
-        }
-        measured.append(Measured(condition: MetricName.image, name: MetricName.gate("language.overall"),
-                                 value: Double(right.values.reduce(0, +)) / Double(max(total.values.reduce(0, +), 1))))
-        return measured
+        return tally.measured(stage: "language")
     }
 
     /// Alignment: how often the Q-Former's answer position (`PromptEncoder.answerPosition`) lies
@@ -285,5 +277,31 @@ public enum Gates {
     /// Lowercase words without punctuation: "Yes." and "yes" are the same answer.
     static func normalizedAnswer(_ text: String) -> String {
         text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
+    }
+}
+
+/// Exact answers counted per skill, per kind of answer (`open`: a word or phrase read out of the
+/// scene; `yes_no`: a claim checked against it) and overall.
+struct AnswerTally {
+    private var right: [String: Int] = [:], total: [String: Int] = [:]
+    private var rightByKind: [String: Int] = [:], totalByKind: [String: Int] = [:]
+
+    mutating func add(skill: String, expected: String, reply: String) {
+        let kind = ["yes", "no"].contains(expected) ? "yes_no" : "open"
+        let correct = Gates.normalizedAnswer(reply) == Gates.normalizedAnswer(expected) ? 1 : 0
+        right[skill, default: 0] += correct
+        total[skill, default: 0] += 1
+        rightByKind[kind, default: 0] += correct
+        totalByKind[kind, default: 0] += 1
+    }
+
+    /// The shares as gate figures of `stage`: each skill's, each kind's and `overall`.
+    func measured(stage: String) -> [Measured] {
+        func share(_ name: String, _ right: Int, _ total: Int) -> Measured {
+            Measured(condition: MetricName.image, name: MetricName.gate("\(stage).\(name)"), value: Double(right) / Double(max(total, 1)))
+        }
+        return total.keys.sorted().map { share($0, right[$0]!, total[$0]!) }
+            + totalByKind.keys.sorted().map { share($0, rightByKind[$0]!, totalByKind[$0]!) }
+            + [share("overall", right.values.reduce(0, +), total.values.reduce(0, +))]
     }
 }

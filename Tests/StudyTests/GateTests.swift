@@ -76,4 +76,18 @@ import Testing
                                                                                  record("image", "gate.vision.color", 1), record("image", "gate.vision.fill", 1)])
         #expect(nan.count == 1 && nan[0].contains("vision.shape is nan"), "\(nan)")
     }
+
+    @Test func languageAnswersAreCountedPerSkillAndPerKind() {
+        var tally = AnswerTally()
+        tally.add(skill: "color", expected: "red", reply: "Red.")
+        tally.add(skill: "color", expected: "yes", reply: "no")
+        tally.add(skill: "existence", expected: "no", reply: "No")
+        tally.add(skill: "existence", expected: "yes", reply: "yes")
+        tally.add(skill: "location", expected: "top left", reply: "top")
+        let figures = Dictionary(uniqueKeysWithValues: tally.measured(stage: "language").map { ($0.name, $0.value) })
+        #expect(figures == ["gate.language.color": 0.5, "gate.language.existence": 1, "gate.language.location": 0,
+                            "gate.language.open": 0.5, "gate.language.yes_no": 2.0 / 3, "gate.language.overall": 0.6])
+        // The two kinds can be given minimums in a language study's [gates].
+        #expect(Gates.names(.language).isSuperset(of: ["open", "yes_no", "overall", "existence"]))
+    }
 }
