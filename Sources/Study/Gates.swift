@@ -283,25 +283,22 @@ public enum Gates {
 /// Exact answers counted per skill, per kind of answer (`open`: a word or phrase read out of the
 /// scene; `yes_no`: a claim checked against it) and overall.
 struct AnswerTally {
-    private var right: [String: Int] = [:], total: [String: Int] = [:]
-    private var rightByKind: [String: Int] = [:], totalByKind: [String: Int] = [:]
+    /// Right and asked, by skill and by kind: each answer counts once under each.
+    private var counts: [String: (right: Int, asked: Int)] = [:]
+    private static let kinds = ["open", "yes_no"]
 
     mutating func add(skill: String, expected: String, reply: String) {
         let kind = ["yes", "no"].contains(expected) ? "yes_no" : "open"
         let correct = Gates.normalizedAnswer(reply) == Gates.normalizedAnswer(expected) ? 1 : 0
-        right[skill, default: 0] += correct
-        total[skill, default: 0] += 1
-        rightByKind[kind, default: 0] += correct
-        totalByKind[kind, default: 0] += 1
+        for name in [skill, kind] { counts[name, default: (0, 0)].right += correct; counts[name, default: (0, 0)].asked += 1 }
     }
 
-    /// The shares as gate figures of `stage`: each skill's, each kind's and `overall`.
+    /// The shares as gate figures of `stage`: each skill's, each kind's and `overall` (the kinds together).
     func measured(stage: String) -> [Measured] {
-        func share(_ name: String, _ right: Int, _ total: Int) -> Measured {
-            Measured(condition: MetricName.image, name: MetricName.gate("\(stage).\(name)"), value: Double(right) / Double(max(total, 1)))
+        let overall = Self.kinds.compactMap { counts[$0] }.reduce((right: 0, asked: 0)) { ($0.right + $1.right, $0.asked + $1.asked) }
+        return (counts.sorted { $0.key < $1.key } + [("overall", overall)]).map { name, count in
+            Measured(condition: MetricName.image, name: MetricName.gate("\(stage).\(name)"),
+                     value: Double(count.right) / Double(max(count.asked, 1)))
         }
-        return total.keys.sorted().map { share($0, right[$0]!, total[$0]!) }
-            + totalByKind.keys.sorted().map { share($0, rightByKind[$0]!, totalByKind[$0]!) }
-            + [share("overall", right.values.reduce(0, +), total.values.reduce(0, +))]
     }
 }
