@@ -134,7 +134,7 @@ public enum Gates {
     /// output in place of the scene's code: what the two stages give together, before instruction tuning.
     static func align(_ objective: VisionLanguageObjective, rows: [PretrainingSample]) throws -> [Measured] {
         let model = objective.model, encoder = objective.encoder, recipe = objective.data.recipe
-        let yesNo = ["yes", "no"]
+        let yesNo = Self.yesNoAnswers
         var openAnswers: [Skill: [String]] = [:]
         for row in rows where !yesNo.contains(row.response) { if let skill = row.skill { openAnswers[skill, default: []].append(row.response) } }
         openAnswers = openAnswers.mapValues { Array(Set($0)).sorted() }
@@ -278,6 +278,9 @@ public enum Gates {
     static func normalizedAnswer(_ text: String) -> String {
         text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
     }
+
+    /// The answers of a yes/no question, as the corpus writes them.
+    static let yesNoAnswers = ["yes", "no"]
 }
 
 /// Exact answers counted per skill, per kind of answer (`open`: a word or phrase read out of the
@@ -288,7 +291,7 @@ struct AnswerTally {
     private static let kinds = ["open", "yes_no"]
 
     mutating func add(skill: String, expected: String, reply: String) {
-        let kind = ["yes", "no"].contains(expected) ? "yes_no" : "open"
+        let kind = Gates.yesNoAnswers.contains(expected) ? "yes_no" : "open"
         let correct = Gates.normalizedAnswer(reply) == Gates.normalizedAnswer(expected) ? 1 : 0
         for name in [skill, kind] { counts[name, default: (0, 0)].right += correct; counts[name, default: (0, 0)].asked += 1 }
     }
