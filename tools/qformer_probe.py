@@ -5,8 +5,10 @@ the yes/no answer, read by a linear head from one query (the code's answer posit
 
 The image features are synthetic and clean, so that only the Q-Former is tested: 6 x 6 patch
 features where each grid cell is a 2 x 2 block, and a patch of an occupied cell carries fixed
-random embeddings of its object's colour and shape (plus its place and a little noise). Questions
-name a colour and a shape (`cs`), a shape (`s`) or a colour (`c`), half of them present.
+random embeddings of its object's colour and shape (plus its place and a little noise). Existence
+questions name a colour and a shape (`cs`), a shape (`s`) or a colour (`c`), half of them present;
+`--forms` can add MME's other checks: "Is the circle red?" (`chk`), "Are there exactly two
+circles?" (`cnt`), "Is the circle left of the square?" (`pos`).
 
 `--aux asked` adds a second target on a query: the multi-hot of the attribute values the
 instruction names (what was asked, read from the text alone); `--aux present` the multi-hot of the
@@ -16,7 +18,8 @@ alone.
 
     pip install "torch==2.13.0+cpu" transformers
     python3 tools/qformer_probe.py [--aux none|asked|present|both] [--aux-query 10] [--colors 6 --shapes 4]
-                                   [--steps 1000] [--train-size 0] [--task exist|image|text]
+                                   [--forms cs,s,c,chk,cnt,pos] [--steps 1000] [--layers 2] [--train-size 0]
+                                   [--task exist|image|text]
 
 Prints the held-out accuracy (600 questions) per question form every 100 steps, then one JSON line
 with the arguments, the last accuracy and the versions used.
@@ -39,7 +42,8 @@ def arguments():
     parser.add_argument("--colors", type=int, default=6)
     parser.add_argument("--shapes", type=int, default=4)
     parser.add_argument("--max-objects", type=int, default=2)
-    parser.add_argument("--forms", default="cs,s,c", help="question forms: cs, s, c (comma-separated)")
+    parser.add_argument("--forms", default="cs,s,c",
+                        help="question forms, comma-separated: existence cs, s, c; colour check chk; count cnt; position pos")
     parser.add_argument("--task", choices=["exist", "image", "text"], default="exist")
     parser.add_argument("--aux", choices=["none", "asked", "present", "both"], default="none")
     parser.add_argument("--aux-query", type=int, default=10, help="the query the auxiliary target reads")
@@ -62,7 +66,8 @@ class World:
         self.rng = random.Random(args.seed)
         self.colors = [f"color{i}" for i in range(args.colors)]
         self.shapes = [f"shape{i}" for i in range(args.shapes)]
-        words = "[PAD] is there a in the image ? does contain can you see object".split() + self.colors + self.shapes
+        words = ("[PAD] is there a in the image ? does contain can you see object are exactly one two left right of".split()
+                 + self.colors + self.shapes)
         self.ids = {w: i for i, w in enumerate(words)}
         embed = torch.Generator().manual_seed(1234)  # the "vision encoder": fixed, not trained
         self.color_vectors = torch.randn(args.colors, WIDTH, generator=embed)  # [C, D]
@@ -92,9 +97,50 @@ class World:
                     patches[(2 * row + dr) * 6 + 2 * column + dc] += self.color_vectors[color] + self.shape_vectors[shape] - self.background
         return patches + self.args.noise * torch.randn(PATCHES, WIDTH)
 
+    def asked(self, colors=(), shapes=()):
+        """The multi-hot of the attribute values a question names: colours, then shapes."""
+        hot = [0.0] * self.attributes
+        for color in colors:
+            hot[color] = 1.0
+        for shape in shapes:
+            hot[self.args.colors + shape] = 1.0
+        return hot
+
+    def check(self, objects):
+        """"Is the SHAPE COLOR?" about an object whose shape is the scene's only one of its kind."""
+        _, color, shape = self.rng.choice(objects)
+        if sum(o[2] == shape for o in objects) > 1:
+            return None
+        answer = self.rng.random() < 0.5
+        if not answer:
+            color = self.rng.choice([c for c in range(self.args.colors) if c != color])
+        text = self.rng.choice([["is", "the", self.shapes[shape], self.colors[color], "?"],
+                                ["is", "the", self.shapes[shape], "in", "the", "image", self.colors[color], "?"]])
+        return [self.ids[w] for w in text], int(answer), "chk", self.asked([color], [shape])
+
+    def count(self, objects):
+        """"Is there exactly one SHAPE / Are there exactly two SHAPE?", the shape present half the time."""
+        shape = self.rng.randrange(self.args.shapes) if self.rng.random() < 0.5 else self.rng.choice(objects)[2]
+        n = self.rng.choice([1, 2])
+        answer = sum(o[2] == shape for o in objects) == n
+        text = ["is" if n == 1 else "are", "there", "exactly", ["one", "two"][n - 1], self.shapes[shape], "in", "the", "image", "?"]
+        return [self.ids[w] for w in text], int(answer), "cnt", self.asked(shapes=[shape])
+
+    def position(self, objects):
+        """"Is the SHAPE left/right of the SHAPE?" for two objects of different shapes in different columns."""
+        if len(objects) < 2 or objects[0][2] == objects[1][2] or objects[0][0] % 3 == objects[1][0] % 3:
+            return None
+        first, second = self.rng.sample(objects, 2)
+        side = self.rng.choice(["left", "right"])
+        answer = (first[0] % 3 < second[0] % 3) == (side == "left")
+        text = ["is", "the", self.shapes[first[2]], side, "of", "the", self.shapes[second[2]], "?"]
+        return [self.ids[w] for w in text], int(answer), "pos", self.asked(shapes=[first[2], second[2]])
+
     def question(self, objects):
         """(token ids, answer, form, asked multi-hot) or None when no question of the drawn kind fits."""
         form = self.rng.choice(self.args.forms.split(","))
+        if form in ("chk", "cnt", "pos"):
+            return {"chk": self.check, "cnt": self.count, "pos": self.position}[form](objects)
         answer = self.rng.random() < 0.5
         _, color, shape = self.rng.choice(objects) if answer else (None, self.rng.randrange(self.args.colors), self.rng.randrange(self.args.shapes))
         fits = [o for o in objects if ("c" not in form or o[1] == color) and ("s" not in form or o[2] == shape)]
@@ -104,11 +150,7 @@ class World:
         text = self.rng.choice([["is", "there", "a", *named, "in", "the", "image", "?"],
                                 ["does", "the", "image", "contain", "a", *named, "?"],
                                 ["can", "you", "see", "a", *named, "in", "the", "image", "?"]])
-        asked = [0.0] * self.attributes
-        if "c" in form:
-            asked[color] = 1.0
-        if "s" in form:
-            asked[self.args.colors + shape] = 1.0
+        asked = self.asked([color] if "c" in form else [], [shape] if "s" in form else [])
         if self.args.task == "image":
             answer = any(o[1] == 0 for o in objects)
         elif self.args.task == "text":
