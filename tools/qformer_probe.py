@@ -25,6 +25,7 @@ Prints the held-out accuracy (600 questions) per question form every 100 steps, 
 with the arguments, the last accuracy and the versions used.
 """
 import argparse
+import collections
 import json
 import math
 import platform
@@ -174,11 +175,15 @@ class World:
         return rows
 
 
+Batch = collections.namedtuple("Batch", "features ids mask answers forms asked present")
+
+
 def batch(rows):
     longest = max(len(r[1]) for r in rows)
     ids = torch.tensor([r[1] + [0] * (longest - len(r[1])) for r in rows])  # [B, T]
-    return (torch.stack([r[0] for r in rows]), ids, (ids != 0).long(), torch.tensor([r[2] for r in rows]),
-            [r[3] for r in rows], torch.tensor([r[4] for r in rows]), torch.tensor([r[5] for r in rows]))
+    return Batch(features=torch.stack([r[0] for r in rows]), ids=ids, mask=(ids != 0).long(),  # [B, 36, D], [B, T], [B, T]
+                 answers=torch.tensor([r[2] for r in rows]), forms=[r[3] for r in rows],  # [B], B strings
+                 asked=torch.tensor([r[4] for r in rows]), present=torch.tensor([r[5] for r in rows]))  # [B, C + S] each
 
 
 def main():
@@ -198,6 +203,7 @@ def main():
     parameters = [queries, *qformer.parameters(), *answer_head.parameters(), *asked_head.parameters(), *present_head.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.0)
     warmup = max(1, int(0.05 * args.steps))
+    # A 5% linear warm-up times one cosine over the whole run: near the align stage's schedule, not identical.
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
 
@@ -213,13 +219,13 @@ def main():
     accuracy = 0.0
     for step in range(1, args.steps + 1):
         rows = [world.rng.choice(fixed) for _ in range(args.batch)] if fixed else world.rows(args.batch)
-        features, ids, mask, answers, _, asked, present = batch(rows)
-        states = hidden(features, ids, mask)
-        loss = torch.nn.functional.cross_entropy(answer_head(states[:, args.answer_query]), answers)
+        train = batch(rows)
+        states = hidden(train.features, train.ids, train.mask)
+        loss = torch.nn.functional.cross_entropy(answer_head(states[:, args.answer_query]), train.answers)
         if args.aux in ("asked", "both"):
-            loss = loss + bce(asked_head(states[:, args.aux_query]), asked)
+            loss = loss + bce(asked_head(states[:, args.aux_query]), train.asked)
         if args.aux in ("present", "both"):
-            loss = loss + bce(present_head(states[:, args.aux_query]), present)
+            loss = loss + bce(present_head(states[:, args.aux_query]), train.present)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
@@ -227,12 +233,14 @@ def main():
         schedule.step()
         if step % 100 == 0 or step == args.steps:
             with torch.no_grad():
-                features, ids, mask, answers, forms, _, _ = held_out
-                right = (answer_head(hidden(features, ids, mask)[:, args.answer_query]).argmax(-1) == answers).float()
+                states = hidden(held_out.features, held_out.ids, held_out.mask)
+                right = (answer_head(states[:, args.answer_query]).argmax(-1) == held_out.answers).float()
             accuracy = right.mean().item()
-            per_form = {f: round(right[[i for i, g in enumerate(forms) if g == f]].mean().item(), 3) for f in sorted(set(forms))}
+            per_form = {f: round(right[[i for i, g in enumerate(held_out.forms) if g == f]].mean().item(), 3)
+                        for f in sorted(set(held_out.forms))}
             print(f"step {step:5d}  loss {loss.item():.4f}  held-out accuracy {accuracy:.3f}  {per_form}", flush=True)
-    majority = max(held_out[3].float().mean().item(), 1 - held_out[3].float().mean().item())
+    yes_share = held_out.answers.float().mean().item()
+    majority = max(yes_share, 1 - yes_share)
     print(json.dumps({"arguments": vars(args), "held_out_accuracy": round(accuracy, 4), "majority_answer": round(majority, 4),
                       "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version()}))
 
