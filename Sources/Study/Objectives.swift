@@ -30,11 +30,14 @@ final class VisionLanguageObjective: SplitObjective {
     let tokenLoss: Bool
     /// Weight of the code positions' word cross-entropy (`codeWordLoss`), beside the code loss.
     let codeWordWeight: Float
-    /// Whether the code carries the answer (`train.code_answer`).
-    let codeAnswer: Bool
+    /// Whether the code carries the answer (`train.code_answer`) and the asked words (`train.code_asked`).
+    let codeAnswer: Bool, codeAsked: Bool
+    /// Weight of the answer's and the asked words' code-word loss again on its own (`train.answer_word_weight`).
+    let answerWordWeight: Float
 
     init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example],
-         sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0, codeAnswer: Bool = true) {
+         sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0, codeAnswer: Bool = true,
+         codeAsked: Bool = true, answerWordWeight: Float = 0) {
         self.model = model
         self.encoder = encoder
         self.data = data
@@ -44,6 +47,8 @@ final class VisionLanguageObjective: SplitObjective {
         self.tokenLoss = tokenLoss
         self.codeWordWeight = codeWordWeight
         self.codeAnswer = codeAnswer
+        self.codeAsked = codeAsked
+        self.answerWordWeight = answerWordWeight
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
@@ -92,13 +97,17 @@ final class VisionLanguageObjective: SplitObjective {
         }
         guard sceneCodeWeight > 0 else { return tokens! }
         let codeWeights = encoder.sceneCodeWeights(examples, recipe: data.recipe, vocabulary: model.config.textConfig.vocabSize,
-                                                   answer: codeAnswer)  // [B * Q, V]
+                                                   answer: codeAnswer, asked: codeAsked)  // [B * Q, V]
         let target = Autodiff.withoutGradients { model.tokenMixture(codeWeights) }
         // Relative to the code's own mean square, so that the weight does not depend on the embeddings' scale.
         let meanSquare = max(mean(target * target).scalar, 1e-12)
         let difference = features - target
         var code = scale(mean(difference * difference), sceneCodeWeight / meanSquare)
         if codeWordWeight > 0 { code = code + scale(codeWordLoss(features, codeWeights), codeWordWeight) }
+        if answerWordWeight > 0 {
+            let positions: Set = [encoder.answerPosition, encoder.askedPosition]
+            code = code + scale(codeWordLoss(features, codeWeights, positions: positions), answerWordWeight)
+        }
         return tokens.map { $0 + code } ?? code
     }
 
@@ -108,16 +117,17 @@ final class VisionLanguageObjective: SplitObjective {
 
     /// Each code position read as logits over the word embeddings (sharpened cosines), and the
     /// cross-entropy of the words it stands for, weighted by their shares in it; the mean over
-    /// positions that stand for words. A target per attribute word, where the code's mean squared
-    /// error barely tells one colour (or "yes" from "no") from another.
-    private func codeWordLoss(_ features: Tensor, _ codeWeights: Tensor) -> Tensor {
+    /// positions that stand for words (of `positions` only, when given: query indices). A target
+    /// per attribute word, where the code's mean squared error barely tells one colour (or "yes"
+    /// from "no") from another.
+    private func codeWordLoss(_ features: Tensor, _ codeWeights: Tensor, positions: Set<Int>? = nil) -> Tensor {
         let (rows, width) = (features.shape[0] * features.shape[1], features.shape[2])
         let vocabulary = codeWeights.shape[1]
         // The words are the target: they stay put even where the language model trains.
         let words = Autodiff.withoutGradients { l2Normalize(model.wordEmbeddings) }  // [V, D]
         let logits = scale(matmul(l2Normalize(reshape(features, [rows, width])), words, transposeB: true), Self.codeWordSharpness)  // [B * Q, V]
         var picked: [Int] = [], targets: [Int32] = [], weights: [Float] = []
-        for row in 0..<rows {
+        for row in 0..<rows where positions?.contains(row % features.shape[1]) ?? true {
             let shares = UnsafeBufferPointer(start: codeWeights.data + row * vocabulary, count: vocabulary)
             for (id, share) in shares.enumerated() where share > 0 {
                 picked.append(row)
@@ -125,8 +135,8 @@ final class VisionLanguageObjective: SplitObjective {
                 weights.append(share)
             }
         }
-        let positions = Float(Set(picked).count)
-        return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / positions })
+        let counted = Float(Set(picked).count)
+        return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / counted })
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
@@ -146,11 +156,11 @@ final class LanguageObjective: SplitObjective {
     let train: [Example], heldOut: [Example]
     /// Noise on the code while training (`train.code_noise`).
     let codeNoise: Float
-    /// Whether the code carries the answer (`train.code_answer`).
-    let codeAnswer: Bool
+    /// Whether the code carries the answer (`train.code_answer`) and the asked words (`train.code_asked`).
+    let codeAnswer: Bool, codeAsked: Bool
 
     init(model: InstructBlip, encoder: PromptEncoder, recipe: DataRecipe, train: [Example], heldOut: [Example],
-         codeNoise: Float = 0, codeAnswer: Bool = true) {
+         codeNoise: Float = 0, codeAnswer: Bool = true, codeAsked: Bool = true) {
         self.model = model
         self.encoder = encoder
         self.recipe = recipe
@@ -158,6 +168,7 @@ final class LanguageObjective: SplitObjective {
         self.heldOut = heldOut
         self.codeNoise = codeNoise
         self.codeAnswer = codeAnswer
+        self.codeAsked = codeAsked
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
@@ -166,7 +177,7 @@ final class LanguageObjective: SplitObjective {
     /// whether they carry the answer.
     func prefix(_ examples: [Example], answer: Bool? = nil) -> Tensor {
         model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: recipe, vocabulary: model.config.textConfig.vocabSize,
-                                                    answer: answer ?? codeAnswer))
+                                                    answer: answer ?? codeAnswer, asked: codeAsked))
     }
 
     /// The loss of `examples` read from their codes, and the tokens it covers; with `microBatches`

@@ -77,16 +77,23 @@ struct PromptEncoder {
     /// Token weights `[B * Q, vocabulary]` whose product with the language model's embedding table
     /// is each example's scene code at the Q query positions: each cell's and the background's words
     /// (`SceneCode`) averaged into one position, then the response's words averaged into one (the
-    /// answer, which the instruction-aware Q-Former learns to find in the image), then the scene's
-    /// text one token per position, as many as the positions left hold. When even the fixed parts
-    /// outnumber the positions (a small profile), part i shares position i mod Q. Without
-    /// `answer`, the answer's position stands empty (a row of zeros).
-    func sceneCodeWeights(_ examples: [Example], recipe: DataRecipe, vocabulary: Int, answer: Bool = true) -> Tensor {
+    /// answer, which the instruction-aware Q-Former learns to find in the image), with `asked` the
+    /// instruction's words about the world averaged into the next (`SceneCode.askedWords`), then
+    /// the scene's text one token per position, as many as the positions left hold. When even the
+    /// fixed parts outnumber the positions (a small profile), part i shares position i mod Q.
+    /// Without `answer`, the answer's position stands empty (a row of zeros); so does the asked
+    /// position of an instruction that names nothing in the world.
+    func sceneCodeWeights(_ examples: [Example], recipe: DataRecipe, vocabulary: Int, answer: Bool = true,
+                          asked: Bool = true) -> Tensor {
         let q = queryTokens
         var positions: [[Int32]] = []
         for example in examples {
             let code = SceneCode(example.scene(recipe))
-            let fixed = code.groups.map { encode(" " + $0) } + [answer ? encode(" " + example.response) : []]
+            var fixed = code.groups.map { encode(" " + $0) } + [answer ? encode(" " + example.response) : []]
+            if asked {
+                let words = SceneCode.askedWords(example.query, recipe: recipe)
+                fixed.append(words.isEmpty ? [] : encode(" " + words.joined(separator: " ")))
+            }
             let parts = fixed + (code.text.map { encode(" " + $0).prefix(max(q - fixed.count, 0)).map { [$0] } } ?? [])
             var tokens = [[Int32]](repeating: [], count: q)
             for (index, part) in parts.enumerated() { tokens[index % q] += part }
@@ -107,6 +114,9 @@ struct PromptEncoder {
 
     /// The query position whose code is the answer to the instruction (after the groups).
     var answerPosition: Int { SceneCode.groupCount % queryTokens }
+
+    /// The query position whose code is the instruction's asked words (after the answer).
+    var askedPosition: Int { (SceneCode.groupCount + 1) % queryTokens }
 
     /// Labelled positions of a batch (what a summed loss is divided by).
     static func countedTokens(_ labels: [Int32]) -> Int { labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) } }

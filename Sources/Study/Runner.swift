@@ -237,7 +237,7 @@ public final class Runner {
             let objective = LanguageObjective(model: model, encoder: encoder, recipe: data.recipe,
                                               train: split.train(.question, .reading).map(\.example),
                                               heldOut: split.heldOut(.question).map(\.example), codeNoise: spec.train.codeNoise,
-                                              codeAnswer: spec.train.codeAnswer)
+                                              codeAnswer: spec.train.codeAnswer, codeAsked: spec.train.codeAsked)
             logger.info("\(study.name): training the language model on \(objective.trainCount) rows, reading each scene's code")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
             measured += try Autodiff.withoutGradients {
@@ -263,14 +263,19 @@ public final class Runner {
             let (train, heldOut): ([Example], [Example])
             switch spec.kind {
             case .align, .instruct:
-                (train, heldOut) = (split.train(.caption, .question).map(\.example), split.heldOut(.caption, .question).map(\.example))
+                let skills = Set(spec.train.skills.compactMap(Skill.init(rawValue:)))
+                func rows(_ samples: [PretrainingSample]) -> [Example] {
+                    samples.filter { skills.isEmpty || $0.skill.map(skills.contains) == true }.map(\.example)
+                }
+                (train, heldOut) = (rows(split.train(.caption, .question)), rows(split.heldOut(.caption, .question)))
             default:
                 // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
                 (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
             }
             let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
                                                     sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
-                                                    codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer)
+                                                    codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer,
+                                                    codeAsked: spec.train.codeAsked, answerWordWeight: spec.train.answerWordWeight)
             logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
             try save(model, data: data, to: folder)

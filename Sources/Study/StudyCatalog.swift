@@ -272,6 +272,14 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(train.codeWordWeight == 0 || train.sceneCodeWeight > 0, "train.code_word_weight",
           "\(train.codeWordWeight) needs train.scene_code_weight above 0 (it reads the same scene code)")
     check(train.codeWordWeight >= 0, "train.code_word_weight", "\(train.codeWordWeight) must not be negative")
+    check(train.answerWordWeight == 0 || train.sceneCodeWeight > 0, "train.answer_word_weight",
+          "\(train.answerWordWeight) needs train.scene_code_weight above 0 (it reads the same scene code)")
+    check(train.answerWordWeight >= 0, "train.answer_word_weight", "\(train.answerWordWeight) must not be negative")
+    for skill in train.skills {
+        check(Skill(rawValue: skill) != nil, "train.skills", "'\(skill)' is not a skill (one of \(Skill.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    check(train.skills.isEmpty || [.align, .instruct].contains(spec.kind), "train.skills",
+          "applies only to align and instruct studies, which train on the corpus's questions; remove it")
     check(train.codeNoise >= 0, "train.code_noise", "\(train.codeNoise) must not be negative")
     check(train.codeNoise == 0 || spec.kind == .language, "train.code_noise",
           "applies only to the language stage, which reads scene codes; set it to 0")

@@ -110,6 +110,16 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// Whether the scene code carries the answer to the instruction at its answer position (false:
     /// that position stands empty, and the language model must answer from the scene's parts).
     public var codeAnswer = true
+    /// Whether the scene code carries, after the answer, the instruction's words about the world
+    /// (`SceneCode.askedWords`): a target that tells the Q-Former what was asked.
+    public var codeAsked = true
+    /// Alignment and instruction tuning: weight of the answer's and the asked words' part of the
+    /// code-word cross-entropy, added again on its own beside `code_word_weight` (0: none), so that
+    /// two positions are not drowned by the code's other fourteen.
+    public var answerWordWeight: Float = 0
+    /// Alignment and instruction tuning: train only on the corpus's questions of these skills
+    /// (`Skill` names; captions are left out too). Empty: every caption and question.
+    public var skills: [String] = []
     /// Threads of the study's arithmetic (0: every core). Part of the configuration because OpenBLAS's
     /// sums depend on it; a study with fewer threads than the machine has cores runs beside others.
     public var threads = 0

@@ -22,14 +22,16 @@ import Testing
             (0..<d).map { j in ids.map { table[Int($0) * d + j] }.reduce(0, +) / Float(ids.count) }
         }
         let sceneCode = SceneCode(Scene(recipe: data.recipe, key: sample.scene))
-        // Cells and background, then the answer, then as many of the text's tokens as fit, one each.
+        // Cells and background, the answer, the asked words, then as many of the text's tokens as fit, one each.
+        let asked = SceneCode.askedWords(sample.example.query, recipe: data.recipe)
         let parts = sceneCode.groups.map { encoder.encode(" " + $0) } + [encoder.encode(" " + sample.response)]
-            + encoder.encode(" " + sceneCode.text!).prefix(5).map { [$0] }
-        #expect(parts.count > 11 && parts.count <= 16)
+            + [asked.isEmpty ? [] : encoder.encode(" " + asked.joined(separator: " "))]
+            + encoder.encode(" " + sceneCode.text!).prefix(4).map { [$0] }
+        #expect(parts.count > 12 && parts.count <= 16)
         let codeValues = code.values
         for position in 0..<16 {
             let got = Array(codeValues[(position * d)..<((position + 1) * d)])
-            let want = position < parts.count ? meanEmbedding(parts[position]) : [Float](repeating: 0, count: d)
+            let want = position < parts.count && !parts[position].isEmpty ? meanEmbedding(parts[position]) : [Float](repeating: 0, count: d)
             #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-6 }, "position \(position)")
         }
     }
@@ -52,6 +54,39 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func theAskedWordsAreTheInstructionsWordsAboutTheWorldOnceInOrder() {
+        let recipe = DataRecipe()
+        #expect(SceneCode.askedWords("Is there a large red star in this picture? Please answer yes or no.", recipe: recipe)
+                == ["large", "red", "star"])
+        #expect(SceneCode.askedWords("Are there two Circles at the top left, left of the red square?", recipe: recipe)
+                == ["circles", "top", "left", "red", "square"])
+        #expect(SceneCode.askedWords("What is written in the image?", recipe: recipe).isEmpty)
+        // Only the recipe's world: a colour it does not draw is not a word about it.
+        #expect(SceneCode.askedWords("Is there a cyan circle?", recipe: recipe) == ["circle"])
+    }
+
+    @Test func theAskedWordsFollowTheAnswerAndWithoutThemTheTextMovesUp() throws {
+        let (_, data, workspace) = try tinySetup()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 16, countPadding: false)
+        let sample = try #require(data.pretraining.samples.first {
+            $0.form == .question && !SceneCode.askedWords($0.example.query, recipe: data.recipe).isEmpty
+                && Scene(recipe: data.recipe, key: $0.scene).text != nil
+        })
+        let with = encoder.sceneCodeWeights([sample.example], recipe: data.recipe, vocabulary: 300).values
+        let without = encoder.sceneCodeWeights([sample.example], recipe: data.recipe, vocabulary: 300, asked: false).values
+        func row(_ weights: [Float], _ position: Int) -> ArraySlice<Float> { weights[(position * 300)..<((position + 1) * 300)] }
+        let askedIds = encoder.encode(" " + SceneCode.askedWords(sample.example.query, recipe: data.recipe).joined(separator: " "))
+        #expect(encoder.askedPosition == encoder.answerPosition + 1)
+        for id in 0..<300 {
+            let share = askedIds.filter { Int($0) == id }.count
+            #expect(row(with, encoder.askedPosition)[encoder.askedPosition * 300 + id] == Float(share) / Float(askedIds.count))
+        }
+        // Without the asked group, the text's first token takes its position, and so on.
+        #expect(row(without, encoder.askedPosition).elementsEqual(row(with, encoder.askedPosition + 1)))
+        for position in 0...encoder.answerPosition { #expect(row(with, position).elementsEqual(row(without, position))) }
     }
 
     @Test func codeNoiseIsRelativeToEachRowSeededAndOnlyWhileTraining() throws {
@@ -103,6 +138,16 @@ import Testing
         let squaredError = zip(features, target).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
         let relative = squaredError / target.map { $0 * $0 }.reduce(0, +)
         #expect(abs(Double(total - tokenLoss) - 0.5 * relative) <= 1e-4 * relative)
+
+        // The answer's word loss adds the cross-entropy of the answer and asked positions again, in proportion to its weight.
+        func lossWith(answerWeight: Float) throws -> Float {
+            let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [],
+                                                    sceneCodeWeight: 0.5, codeWordWeight: 1, answerWordWeight: answerWeight)
+            return try Autodiff.withoutGradients { try objective.trainLoss([[0, 1, 2, 3]], .evaluation()).scalar }
+        }
+        let (none, once, twice) = (try lossWith(answerWeight: 0), try lossWith(answerWeight: 1), try lossWith(answerWeight: 2))
+        #expect(once - none > 0.1, "a cross-entropy over the vocabulary at initialisation is far above zero")
+        #expect(abs((twice - none) - 2 * (once - none)) <= 1e-3 * (once - none))
 
         // The code term trains the Q-Former: its gradient reaches the query tokens.
         try coded.trainLoss([[0, 1, 2, 3]], .evaluation()).backward()
