@@ -19,7 +19,7 @@ alone.
     pip install "torch==2.13.0+cpu" transformers
     python3 tools/qformer_probe.py [--aux none|asked|present|both] [--aux-query 10] [--colors 6 --shapes 4]
                                    [--forms cs,s,c,chk,cnt,pos] [--steps 1000] [--layers 2] [--train-size 0]
-                                   [--task exist|image|text]
+                                   [--task exist|image|text] [--lr 1e-3]
 
 Prints the held-out accuracy (600 questions) per question form every 100 steps, then one JSON line
 with the arguments, the last accuracy and the versions used.
@@ -52,7 +52,9 @@ def arguments():
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    # 3e-3, the align stage's rate before issue 7's twelfth session, held MME's four checks at 0.63 even
+    # with the asked target, where 1e-3 learns them to 0.93 (position aside).
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--noise", type=float, default=0.3)
     parser.add_argument("--train-size", type=int, default=0, help="draw batches from this many fixed rows (0: fresh rows)")
     parser.add_argument("--seed", type=int, default=0)

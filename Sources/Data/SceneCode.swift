@@ -21,8 +21,10 @@ public struct SceneCode: Hashable, Sendable {
     public static let groupCount = Cell.all.count + 1
 
     /// The instruction's words that name something in the recipe's world - colours, shapes (and
-    /// their plurals), sizes, fills, backgrounds, places on the grid - each once, in the
-    /// instruction's order. As a code group they give the Q-Former a target on what was asked:
+    /// their plurals), sizes, fills, backgrounds, and the words of the cells' names (top, left,
+    /// center, ...; so also the "left" of "to the left of") - each once, in the instruction's order.
+    /// Numbers and the relations above and below are not among them. As a code group they give
+    /// the Q-Former a target on what was asked:
     /// without one, a yes/no check has no signal that either the image or the instruction alone
     /// explains, and the Q-Former stays at the majority answer (issue 7's note).
     public static func askedWords(_ instruction: String, recipe: DataRecipe) -> [String] {

@@ -105,7 +105,7 @@ final class VisionLanguageObjective: SplitObjective {
         var code = scale(mean(difference * difference), sceneCodeWeight / meanSquare)
         if codeWordWeight > 0 { code = code + scale(codeWordLoss(features, codeWeights), codeWordWeight) }
         if answerWordWeight > 0 {
-            let positions: Set = [encoder.answerPosition, encoder.askedPosition]
+            let positions: Set = codeAsked ? [encoder.answerPosition, encoder.askedPosition] : [encoder.answerPosition]
             code = code + scale(codeWordLoss(features, codeWeights, positions: positions), answerWordWeight)
         }
         return tokens.map { $0 + code } ?? code

@@ -268,6 +268,10 @@ public final class Runner {
                     samples.filter { skills.isEmpty || $0.skill.map(skills.contains) == true }.map(\.example)
                 }
                 (train, heldOut) = (rows(split.train(.caption, .question)), rows(split.heldOut(.caption, .question)))
+                guard !train.isEmpty else {
+                    throw StudyError(file: study.file, key: "train.skills",
+                                     problem: "the corpus has no questions of \(spec.train.skills); give them weight in data.skill_weights")
+                }
             default:
                 // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
                 (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))

@@ -275,6 +275,8 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(train.answerWordWeight == 0 || train.sceneCodeWeight > 0, "train.answer_word_weight",
           "\(train.answerWordWeight) needs train.scene_code_weight above 0 (it reads the same scene code)")
     check(train.answerWordWeight >= 0, "train.answer_word_weight", "\(train.answerWordWeight) must not be negative")
+    check(train.answerWordWeight == 0 || train.codeAnswer || train.codeAsked, "train.answer_word_weight",
+          "\(train.answerWordWeight) weighs the answer's and the asked words' positions, and the code carries neither; set it to 0")
     for skill in train.skills {
         check(Skill(rawValue: skill) != nil, "train.skills", "'\(skill)' is not a skill (one of \(Skill.allCases.map(\.rawValue).joined(separator: ", ")))")
     }

@@ -115,7 +115,7 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public var codeAsked = true
     /// Alignment and instruction tuning: weight of the answer's and the asked words' part of the
     /// code-word cross-entropy, added again on its own beside `code_word_weight` (0: none), so that
-    /// two positions are not drowned by the code's other fourteen.
+    /// two positions are not drowned by the code's other positions.
     public var answerWordWeight: Float = 0
     /// Alignment and instruction tuning: train only on the corpus's questions of these skills
     /// (`Skill` names; captions are left out too). Empty: every caption and question.

@@ -94,6 +94,7 @@ let defaults = """
         ("[train]\nskills = [\"existence\"]\n", "studies/s.toml: train.skills: applies only to align and instruct studies, which train on the corpus's questions; remove it"),
         ("kind = \"align\"\n[train]\nskills = [\"existance\"]\n", "studies/s.toml: train.skills: 'existance' is not a skill (one of existence, count, position, color, shape, size, fill, background, location, text, comparison, arithmetic, translation, code)"),
         ("[train]\nanswer_word_weight = 1.0\n", "studies/s.toml: train.answer_word_weight: 1.0 needs train.scene_code_weight above 0 (it reads the same scene code)"),
+        ("kind = \"align\"\n[train]\nscene_code_weight = 1.0\ncode_answer = false\ncode_asked = false\nanswer_word_weight = 1.0\n", "studies/s.toml: train.answer_word_weight: 1.0 weighs the answer's and the asked words' positions, and the code carries neither; set it to 0"),
         ("[model.text_config]\nvocab_size = 10\n", "studies/s.toml: model.text_config.vocab_size: unknown key (it follows [data]: vocabulary_size and image_size)"),
     ])
     func eachProblemIsOneLineNamingFileAndKey(study: String, expected: String) throws {
