@@ -123,20 +123,22 @@ final class VisionLanguageObjective: SplitObjective {
     private func codeWordLoss(_ features: Tensor, _ codeWeights: Tensor, positions: Set<Int>? = nil) -> Tensor {
         let (rows, width) = (features.shape[0] * features.shape[1], features.shape[2])
         let vocabulary = codeWeights.shape[1]
-        // The words are the target: they stay put even where the language model trains.
-        let words = Autodiff.withoutGradients { l2Normalize(model.wordEmbeddings) }  // [V, D]
-        let logits = scale(matmul(l2Normalize(reshape(features, [rows, width])), words, transposeB: true), Self.codeWordSharpness)  // [B * Q, V]
-        var picked: [Int] = [], targets: [Int32] = [], weights: [Float] = []
+        // Only the rows that stand for words get logits: with `positions`, 2 of every 16.
+        var used: [Int] = [], picked: [Int] = [], targets: [Int32] = [], weights: [Float] = []
         for row in 0..<rows where positions?.contains(row % features.shape[1]) ?? true {
             let shares = UnsafeBufferPointer(start: codeWeights.data + row * vocabulary, count: vocabulary)
             for (id, share) in shares.enumerated() where share > 0 {
-                picked.append(row)
+                if used.last != row { used.append(row) }
+                picked.append(used.count - 1)
                 targets.append(Int32(id))
                 weights.append(share)
             }
         }
-        let counted = Float(Set(picked).count)
-        return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / counted })
+        // The words are the target: they stay put even where the language model trains.
+        let words = Autodiff.withoutGradients { l2Normalize(model.wordEmbeddings) }  // [V, D]
+        let rowsUsed = gatherRows(reshape(features, [rows, width]), at: used)  // [used, D]
+        let logits = scale(matmul(l2Normalize(rowsUsed), words, transposeB: true), Self.codeWordSharpness)  // [used, V]
+        return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / Float(used.count) })
     }
 
     func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
