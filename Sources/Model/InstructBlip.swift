@@ -90,6 +90,12 @@ public final class InstructBlip {
         ParameterSet(baseParameters + linears.compactMap(\.lora).flatMap { [$0.a, $0.b] })
     }
 
+    /// Whether no parameter of the vision encoder trains (LoRA adapters on it included): then its
+    /// output for an image stays the same through training.
+    public var visionIsFrozen: Bool {
+        !parameters.tensors.contains { $0.requiresGrad && $0.name!.hasPrefix("vision_model.") }
+    }
+
     /// Sets which parameters train. Returns the counts of trainable and all parameters.
     @discardableResult
     public func setTrainable(_ parts: TrainableParts) -> (trainable: Int, total: Int) {
@@ -132,8 +138,19 @@ public final class InstructBlip {
     /// The Q-Former's query outputs projected into the language model: `[B, Q, D_text]`.
     public func imageFeatures(pixelValues: Tensor, qformerInputIds: [Int32], qformerAttentionMask: [Int32],
                               _ context: ForwardContext) -> Tensor {
-        let b = pixelValues.shape[0]
-        let image = vision(pixelValues, context)
+        imageFeatures(visionOutput: visionOutput(pixelValues, context), qformerInputIds: qformerInputIds,
+                      qformerAttentionMask: qformerAttentionMask, context)
+    }
+
+    /// The vision encoder's output `[B, 1 + patches, D_vision]` (after `post_layernorm`).
+    public func visionOutput(_ pixelValues: Tensor, _ context: ForwardContext) -> Tensor {
+        vision(pixelValues, context)
+    }
+
+    /// `imageFeatures` from the vision encoder's output, for a caller that keeps it (a frozen encoder's).
+    public func imageFeatures(visionOutput image: Tensor, qformerInputIds: [Int32], qformerAttentionMask: [Int32],
+                              _ context: ForwardContext) -> Tensor {
+        let b = image.shape[0]
         let queries = Tensor(zeros: [b, config.numQueryTokens, config.qformerConfig.hiddenSize]) + queryTokens
         let queryOutput = qformer(queries: queries, instruction: qformerInputIds, instructionMask: qformerAttentionMask,
                                   image: image, context)

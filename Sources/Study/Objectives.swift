@@ -37,7 +37,7 @@ final class VisionLanguageObjective: SplitObjective {
 
     init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example],
          sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0, codeAnswer: Bool = true,
-         codeAsked: Bool = true, answerWordWeight: Float = 0) {
+         codeAsked: Bool = true, answerWordWeight: Float = 0) throws {
         self.model = model
         self.encoder = encoder
         self.data = data
@@ -49,9 +49,25 @@ final class VisionLanguageObjective: SplitObjective {
         self.codeAnswer = codeAnswer
         self.codeAsked = codeAsked
         self.answerWordWeight = answerWordWeight
+        visionCache = model.visionIsFrozen ? try VisionOutputCache(model: model, data: data, images: train.map(\.image)) : nil
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
+
+    /// The vision encoder's outputs for the training images, when it is frozen.
+    private let visionCache: VisionOutputCache?
+
+    /// The training batch's inputs and image features: from the kept vision outputs where there
+    /// are some (the pixels are then not rendered: the inputs carry a blank image, which nothing reads).
+    private func inputsAndFeatures(_ examples: [Example], _ context: ForwardContext) throws -> (ModelInputs, Tensor) {
+        let inputs = try encoder.batch(examples, data: data, blank: visionCache != nil)
+        let features = visionCache.map {
+            model.imageFeatures(visionOutput: $0.outputs(examples.map(\.image)), qformerInputIds: inputs.qformerInputIds,
+                                qformerAttentionMask: inputs.qformerAttentionMask, context)
+        } ?? model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
+                                 qformerAttentionMask: inputs.qformerAttentionMask, context)
+        return (inputs, features)
+    }
 
     /// Each training example's token count, tokenized once rather than again every step.
     private lazy var trainLengths = train.map { encoder.sequence($0, image: true).ids.count }
@@ -74,10 +90,10 @@ final class VisionLanguageObjective: SplitObjective {
         var total: Tensor?
         for group in 0..<Self.lengthGroups {
             let members = byLength[(group * byLength.count / Self.lengthGroups)..<((group + 1) * byLength.count / Self.lengthGroups)]
-            let inputs = try encoder.batch(members.flatMap { microBatches[$0] }.map { train[$0] }, data: data)
+            let (inputs, features) = try inputsAndFeatures(members.flatMap { microBatches[$0] }.map { train[$0] }, context)
             let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
                                                           rows: members.map { microBatches[$0].count }, ofStep: microBatches.count)
-            let loss = try model.forward(inputs, context, targetWeights: weights, allLogits: false).loss!
+            let loss = try model.forward(inputs, context, targetWeights: weights, allLogits: false, features: features).loss!
             total = total.map { $0 + loss } ?? loss
         }
         return total!
@@ -86,9 +102,7 @@ final class VisionLanguageObjective: SplitObjective {
     /// The step's rows as one batch: the token loss, the code loss, or both.
     private func jointLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
         let examples = microBatches.joined().map { train[$0] }
-        let inputs = try encoder.batch(examples, data: data)
-        let features = model.imageFeatures(pixelValues: inputs.pixelValues, qformerInputIds: inputs.qformerInputIds,
-                                           qformerAttentionMask: inputs.qformerAttentionMask, context)
+        let (inputs, features) = try inputsAndFeatures(examples, context)
         var tokens: Tensor?
         if tokenLoss {
             let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),

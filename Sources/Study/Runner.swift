@@ -276,7 +276,7 @@ public final class Runner {
                 // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
                 (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
             }
-            let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
+            let objective = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
                                                     sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
                                                     codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer,
                                                     codeAsked: spec.train.codeAsked, answerWordWeight: spec.train.answerWordWeight)

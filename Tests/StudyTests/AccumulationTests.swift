@@ -42,7 +42,7 @@ func tinySetup(queryTokens: Int = 2) throws -> (InstructBlipConfig, DataBundle, 
         let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: config.numQueryTokens, countPadding: false)
         let examples = data.pretraining.samples.prefix(6).map(\.example)
         let model = InstructBlip(config: config, seed: 1)
-        let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: Array(examples), heldOut: [])
+        let objective = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: Array(examples), heldOut: [])
         let groups = [[0, 1], [2, 3], [4, 5]]
 
         let fused = try objective.trainLoss(groups, .evaluation())

@@ -124,8 +124,8 @@ import Testing
         let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: config.numQueryTokens, countPadding: false)
         let examples = Array(data.pretraining.samples.prefix(4).map(\.example))
         let model = InstructBlip(config: config, seed: 1)
-        let plain = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [])
-        let coded = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [], sceneCodeWeight: 0.5)
+        let plain = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [])
+        let coded = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [], sceneCodeWeight: 0.5)
         let (tokenLoss, total) = try Autodiff.withoutGradients {
             (try plain.trainLoss([[0, 1, 2, 3]], .evaluation()).scalar, try coded.trainLoss([[0, 1, 2, 3]], .evaluation()).scalar)
         }
@@ -151,7 +151,7 @@ import Testing
         let examples = Array(data.pretraining.samples.filter { $0.form == .question }.prefix(4).map(\.example))
         let model = InstructBlip(config: config, seed: 1)
         func loss(words: Float = 0, answerWords: Float = 0, asked: Bool = true) throws -> Float {
-            let objective = VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [],
+            let objective = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: examples, heldOut: [],
                                                     sceneCodeWeight: 0.5, codeWordWeight: words, codeAsked: asked,
                                                     answerWordWeight: answerWords)
             return try Autodiff.withoutGradients { try objective.trainLoss([[0, 1, 2, 3]], .evaluation()).scalar }
