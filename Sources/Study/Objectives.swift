@@ -189,11 +189,10 @@ final class LanguageObjective: SplitObjective {
 
     var trainable: [Tensor] { model.parameters.trainable }
 
-    /// The scenes' codes as the language model reads them, `[B, Q, D_text]`; `answer` overrides
-    /// whether they carry the answer.
-    func prefix(_ examples: [Example], answer: Bool? = nil) -> Tensor {
+    /// The scenes' codes as the language model reads them, `[B, Q, D_text]`.
+    func prefix(_ examples: [Example]) -> Tensor {
         model.tokenMixture(encoder.sceneCodeWeights(examples, recipe: recipe, vocabulary: model.config.textConfig.vocabSize,
-                                                    answer: answer ?? codeAnswer, asked: codeAsked))
+                                                    answer: codeAnswer, asked: codeAsked))
     }
 
     /// The loss of `examples` read from their codes, and the tokens it covers; with `microBatches`
