@@ -11,7 +11,7 @@ public enum Gates {
         switch kind {
         case .vision: return Set(VisionObjective.heads.map(\.name) + ["occupancy"])
         case .language: return Set(skills + ["open", "yes_no"])
-        case .align: return Set(skills + skills.map { "lm_" + $0 } + ["objects", "localisation", "answer_kind", "lm_answers"])
+        case .align: return Set(skills + Skill.allCases.map { "lm_" + $0.rawValue } + ["objects", "localisation", "answer_kind", "lm_answers"])
         case .instruct:
             return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" } + ["perception_ratio"])
         case .clip: return ["image_to_text_recall1", "text_to_image_recall1"]
