@@ -91,7 +91,7 @@ public final class InstructBlip {
     }
 
     /// Whether no parameter of the vision encoder trains (LoRA adapters on it included): then its
-    /// output for an image stays the same through training.
+    /// output for an image stays the same through training (the encoder has no dropout).
     public var visionIsFrozen: Bool {
         !parameters.tensors.contains { $0.requiresGrad && $0.name!.hasPrefix("vision_model.") }
     }

@@ -39,4 +39,15 @@ public final class DataBundle: @unchecked Sendable {
     public func pixels(_ scene: SceneKey) -> Tensor {
         ImageProcessor.pixelValues(recipe.image(of: scene))
     }
+
+    /// The pixels of a batch of images, `[B, 3, H, W]`.
+    public func pixels(_ images: [ImageSource]) throws -> Tensor { try batch(images, pixels) }
+
+    /// The pixels of a batch of scenes, `[B, 3, H, W]`.
+    public func pixels(_ scenes: [SceneKey]) -> Tensor { batch(scenes, pixels) }
+
+    private func batch<Item>(_ items: [Item], _ pixels: (Item) throws -> Tensor) rethrows -> Tensor {
+        let size = recipe.imageSize
+        return concat(try items.map { reshape(try pixels($0), [1, 3, size, size]) }, axis: 0)
+    }
 }

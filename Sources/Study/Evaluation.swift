@@ -123,11 +123,10 @@ struct Evaluator {
     /// Mean cosine between each image and its text, by the CLIP scorer.
     func clipScore(_ clip: ClipModel, images: [ImageSource], texts: [String]) throws -> Double {
         var total = 0.0
-        let size = data.recipe.imageSize
         try Autodiff.withoutGradients {
             for start in stride(from: 0, to: images.count, by: 32) {
                 let range = start..<min(start + 32, images.count)
-                let pixels = concat(try range.map { reshape(try data.pixels(images[$0]), [1, 3, size, size]) }, axis: 0)
+                let pixels = try data.pixels(range.map { images[$0] })
                 let (ids, mask) = clipText(range.map { texts[$0] }, encoder: encoder, limit: clip.config.maxPositions)
                 let a = clip.imageEmbeddings(pixels, .evaluation())
                 let b = clip.textEmbeddings(ids: ids, mask: mask, batch: range.count, .evaluation())

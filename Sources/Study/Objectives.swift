@@ -37,7 +37,7 @@ final class VisionLanguageObjective: SplitObjective {
 
     init(model: InstructBlip, encoder: PromptEncoder, data: DataBundle, train: [Example], heldOut: [Example],
          sceneCodeWeight: Float = 0, tokenLoss: Bool = true, codeWordWeight: Float = 0, codeAnswer: Bool = true,
-         codeAsked: Bool = true, answerWordWeight: Float = 0) throws {
+         codeAsked: Bool = true, answerWordWeight: Float = 0, keepVisionOutputs: Bool = false) throws {
         self.model = model
         self.encoder = encoder
         self.data = data
@@ -49,16 +49,17 @@ final class VisionLanguageObjective: SplitObjective {
         self.codeAnswer = codeAnswer
         self.codeAsked = codeAsked
         self.answerWordWeight = answerWordWeight
-        visionCache = model.visionIsFrozen ? try VisionOutputCache(model: model, data: data, images: train.map(\.image)) : nil
+        visionCache = keepVisionOutputs ? try VisionOutputCache(model: model, data: data, images: train.map(\.image)) : nil
     }
 
     var trainable: [Tensor] { model.parameters.trainable }
 
-    /// The vision encoder's outputs for the training images, when it is frozen.
-    private let visionCache: VisionOutputCache?
+    /// The vision encoder's outputs for the training images, when they are kept (`keepVisionOutputs`).
+    private(set) var visionCache: VisionOutputCache?
 
     /// The training batch's inputs and image features: from the kept vision outputs where there
-    /// are some (the pixels are then not rendered: the inputs carry a blank image, which nothing reads).
+    /// are some (the pixels are then not rendered: the inputs carry zeros of their shape, which only
+    /// the batch size and the shape check read).
     private func inputsAndFeatures(_ examples: [Example], _ context: ForwardContext) throws -> (ModelInputs, Tensor) {
         let inputs = try encoder.batch(examples, data: data, blank: visionCache != nil)
         let features = visionCache.map {
@@ -269,9 +270,7 @@ final class VisionObjective: SplitObjective {
     }
 
     func logitsAndTargets(_ keys: [SceneKey], _ context: ForwardContext) -> ([Tensor], [[Int32]]) {
-        let size = data.recipe.imageSize
-        let pixels = concat(keys.map { reshape(data.pixels($0), [1, 3, size, size]) }, axis: 0)
-        return (probe.logits(model, pixels: pixels, context), Self.targets(keys.map { Scene(recipe: data.recipe, key: $0) }, patchCells: probe.patchCells))
+        return (probe.logits(model, pixels: data.pixels(keys), context), Self.targets(keys.map { Scene(recipe: data.recipe, key: $0) }, patchCells: probe.patchCells))
     }
 
     /// The sum of the heads' mean cross-entropies.
@@ -308,8 +307,7 @@ final class ClipObjective: SplitObjective {
     var trainable: [Tensor] { model.parameters.trainable }
 
     func embeddings(_ examples: [Example], _ context: ForwardContext) throws -> (images: Tensor, texts: Tensor) {
-        let size = data.recipe.imageSize
-        let pixels = concat(try examples.map { reshape(try data.pixels($0.image), [1, 3, size, size]) }, axis: 0)
+        let pixels = try data.pixels(examples.map(\.image))
         let (ids, mask) = clipText(examples.map(\.response), encoder: encoder, limit: model.config.maxPositions)
         return (model.imageEmbeddings(pixels, context), model.textEmbeddings(ids: ids, mask: mask, batch: examples.count, context))
     }

@@ -69,7 +69,7 @@ struct PromptEncoder {
         let size = data.recipe.imageSize
         let pixels = blank
             ? Tensor(zeros: [examples.count, 3, size, size])
-            : concat(try examples.map { reshape(try data.pixels($0.image), [1, 3, size, size]) }, axis: 0)
+            : try data.pixels(examples.map(\.image))
         return ModelInputs(pixelValues: pixels, inputIds: ids, attentionMask: mask, qformerInputIds: qIds,
                            qformerAttentionMask: qMask, labels: labels)
     }

@@ -276,10 +276,14 @@ public final class Runner {
                 // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
                 (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
             }
+            let rowsRead = spec.train.totalSteps(trainCount: train.count) * spec.train.samplesPerStep
+            let keepVisionOutputs = model.visionIsFrozen && VisionOutputCache.pays(rowsRead: rowsRead, images: train.map(\.image))
+            if keepVisionOutputs { logger.info("\(study.name): encoding the training images once (the vision encoder is frozen)") }
             let objective = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
-                                                    sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
-                                                    codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer,
-                                                    codeAsked: spec.train.codeAsked, answerWordWeight: spec.train.answerWordWeight)
+                                                        sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
+                                                        codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer,
+                                                        codeAsked: spec.train.codeAsked, answerWordWeight: spec.train.answerWordWeight,
+                                                        keepVisionOutputs: keepVisionOutputs)
             logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
             record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
             try save(model, data: data, to: folder)

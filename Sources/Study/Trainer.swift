@@ -55,12 +55,9 @@ struct Trainer {
     /// Steps between writes of the resume state (besides every checkpoint).
     var stateEvery = 20
 
-    var samplesPerStep: Int { spec.microBatch * spec.accumulation }
+    var samplesPerStep: Int { spec.samplesPerStep }
 
-    var totalSteps: Int {
-        let byEpochs = Int((spec.epochs * Double(objective.trainCount) / Double(samplesPerStep)).rounded(.up))
-        return spec.maxSteps > 0 ? (spec.epochs > 0 ? min(byEpochs, spec.maxSteps) : spec.maxSteps) : byEpochs
-    }
+    var totalSteps: Int { spec.totalSteps(trainCount: objective.trainCount) }
 
     func run() throws -> TrainingOutcome {
         let total = totalSteps
@@ -208,4 +205,14 @@ struct ExampleOrder {
 /// The sha256 of a file, in hex.
 func sha256(of url: URL) throws -> String {
     sha256Hex(try Data(contentsOf: url, options: .mappedIfSafe))
+}
+
+extension TrainSpec {
+    var samplesPerStep: Int { microBatch * accumulation }
+
+    /// Optimizer steps over `trainCount` examples: the epochs', capped by `max_steps`.
+    func totalSteps(trainCount: Int) -> Int {
+        let byEpochs = Int((epochs * Double(trainCount) / Double(samplesPerStep)).rounded(.up))
+        return maxSteps > 0 ? (epochs > 0 ? min(byEpochs, maxSteps) : maxSteps) : byEpochs
+    }
 }
