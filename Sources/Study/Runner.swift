@@ -264,10 +264,8 @@ public final class Runner {
             switch spec.kind {
             case .align, .instruct:
                 let skills = Set(spec.train.skills.compactMap(Skill.init(rawValue:)))
-                func rows(_ samples: [PretrainingSample]) -> [Example] {
-                    samples.filter { skills.isEmpty || $0.skill.map(skills.contains) == true }.map(\.example)
-                }
-                (train, heldOut) = (rows(split.train(.caption, .question)), rows(split.heldOut(.caption, .question)))
+                (train, heldOut) = (split.train(.caption, .question, skills: skills).map(\.example),
+                                    split.heldOut(.caption, .question, skills: skills).map(\.example))
                 guard !train.isEmpty else {
                     throw StudyError(file: study.file, key: "train.skills",
                                      problem: "the corpus has no questions of \(spec.train.skills); give them weight in data.skill_weights")
@@ -404,12 +402,19 @@ struct PretrainingSplit {
         heldOutSet = Set(heldOutScenes)
     }
 
-    func train(_ forms: PretrainingSample.Form...) -> [PretrainingSample] {
-        samples.filter { forms.contains($0.form) && !heldOutSet.contains($0.scene) }
+    /// The rows of `forms` on training scenes; with `skills` (`train.skills`), only the questions
+    /// of those skills (captions, which have no skill, drop out).
+    func train(_ forms: PretrainingSample.Form..., skills: Set<Skill> = []) -> [PretrainingSample] {
+        rows(forms, skills: skills) { !heldOutSet.contains($0) }
     }
 
-    func heldOut(_ forms: PretrainingSample.Form...) -> [PretrainingSample] {
-        samples.filter { forms.contains($0.form) && heldOutSet.contains($0.scene) }
+    /// The rows of `forms` on held-out scenes, as `train`.
+    func heldOut(_ forms: PretrainingSample.Form..., skills: Set<Skill> = []) -> [PretrainingSample] {
+        rows(forms, skills: skills) { heldOutSet.contains($0) }
+    }
+
+    private func rows(_ forms: [PretrainingSample.Form], skills: Set<Skill>, scene: (SceneKey) -> Bool) -> [PretrainingSample] {
+        samples.filter { forms.contains($0.form) && scene($0.scene) && (skills.isEmpty || $0.skill.map(skills.contains) == true) }
     }
 }
 
