@@ -55,12 +55,8 @@ struct Trainer {
     /// Steps between writes of the resume state (besides every checkpoint).
     var stateEvery = 20
 
-    var samplesPerStep: Int { spec.samplesPerStep }
-
-    var totalSteps: Int { spec.totalSteps(trainCount: objective.trainCount) }
-
     func run() throws -> TrainingOutcome {
-        let total = totalSteps
+        let total = spec.totalSteps(trainCount: objective.trainCount)
         precondition(objective.trainCount > 0, "\(study) has no training examples")
         let optimizer = AdamW(parameters: objective.trainable, weightDecay: spec.weightDecay)
         let schedule = LearningRateSchedule(peak: spec.learningRate, warmupSteps: Int(Float(total) * spec.warmupRatio),
@@ -90,7 +86,7 @@ struct Trainer {
             step += 1
 
             let trainLoss = Double(loss.scalar)
-            let epoch = Double(step * samplesPerStep) / Double(objective.trainCount)
+            let epoch = Double(step * spec.samplesPerStep) / Double(objective.trainCount)
             var evalLoss: Double?
             if step % spec.checkpointEvery == 0 || step == total {
                 evalLoss = try heldOutLoss()
@@ -99,7 +95,7 @@ struct Trainer {
             try store.append([CurvePoint(runId: runId, step: step, epoch: epoch, trainLoss: trainLoss,
                                          learningRate: Double(rate), evalLoss: evalLoss)])
             if step % stateEvery == 0 || evalLoss != nil { try saveState(optimizer, step: step) }
-            let throughput = Double((step - startStep) * samplesPerStep) / max(monotonicSeconds() - start, 1e-9)
+            let throughput = Double((step - startStep) * spec.samplesPerStep) / max(monotonicSeconds() - start, 1e-9)
             try progress(TrainingProgress(study: study, step: step, totalSteps: total, trainLoss: trainLoss,
                                       samplesPerSecond: throughput, evalLoss: evalLoss))
         }

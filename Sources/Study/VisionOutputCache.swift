@@ -25,18 +25,19 @@ final class VisionOutputCache {
             rowOf[image] = unique.count
             unique.append(image)
         }
-        var kept: Tensor?
+        let vision = model.config.visionConfig
+        let tokens = 1 + vision.numPatches
+        // Filled in place, batch by batch: holding every batch's output until a concat doubled the peak.
+        let kept = Tensor(zeros: [unique.count, tokens, vision.hiddenSize])
         try Autodiff.withoutGradients {
             for start in stride(from: 0, to: unique.count, by: batch) {
                 let part = model.visionOutput(try data.pixels(Array(unique[start..<min(start + batch, unique.count)])), .evaluation())
-                // Filled in place, batch by batch: holding every batch's output until a concat doubled the peak.
-                let size = part.count / part.shape[0]
-                if kept == nil { kept = Tensor(zeros: [unique.count] + Array(part.shape.dropFirst())) }
-                (kept!.data + start * size).update(from: part.data, count: part.count)
+                precondition(part.count == min(batch, unique.count - start) * tokens * vision.hiddenSize, "vision output of shape \(part.shape)")
+                (kept.data + start * tokens * vision.hiddenSize).update(from: part.data, count: part.count)
             }
         }
         self.rowOf = rowOf
-        self.kept = kept ?? Tensor(zeros: [0])
+        self.kept = kept
     }
 
     /// The kept outputs `[B, 1 + patches, D_vision]` of `images`, every one of which was given at init.
