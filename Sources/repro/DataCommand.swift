@@ -61,7 +61,7 @@ struct DataPreview: ParsableCommand {
     @Option(help: "How many samples (tiles) to show.")
     var count = 16
 
-    @Option(help: ArgumentHelp("Where to write the PNG.", valueName: "file"))
+    @Option(help: ArgumentHelp("Where to write the PNG (a long sheet continues in FILE-2.png, ...).", valueName: "file"))
     var output = "data-preview.png"
 
     @Option(help: ArgumentHelp("The exported VL-RewardBench folder (data.jsonl + images), for --corpus vlrewardbench.", valueName: "folder"))
@@ -103,9 +103,8 @@ struct DataPreview: ParsableCommand {
             let samples = try VLRewardBench.load(folder: URL(fileURLWithPath: folder!), imageSize: recipe.imageSize)
             entries = try evenlySpaced(samples, count).map { try rewardEntry($0, split: nil, recipe: recipe) }
         }
-        let url = URL(fileURLWithPath: output)
-        try ContactSheet.render(entries).writePNG(to: url)
-        print("wrote \(url.path): \(entries.count) \(corpus.rawValue) samples")
+        let written = try ContactSheet.write(ContactSheet.render(entries), to: URL(fileURLWithPath: output))
+        print("wrote \(written.map(\.path).joined(separator: ", ")): \(entries.count) \(corpus.rawValue) samples")
     }
 
     private func rewardEntry(_ sample: RewardSample, split: String?, recipe: DataRecipe) throws -> ContactSheet.Entry {

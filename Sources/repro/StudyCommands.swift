@@ -209,7 +209,7 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var options: StudyOptions
     @Argument(help: "The study whose trained model answers (align, instruct or an experiment).") var study: String
     @Option(help: "Questions per skill.") var perSkill = 2
-    @Option(help: "Where to write the contact sheet (PNG).") var output = "probe.png"
+    @Option(help: "Where to write the contact sheet (PNG; a long one continues in NAME-2.png, ...).") var output = "probe.png"
 
     func validate() throws {
         guard perSkill > 0 else { throw ValidationError("--per-skill must be at least 1, got \(perSkill)") }
@@ -231,8 +231,7 @@ struct ProbeCommand: ParsableCommand {
                                                       "with the image: " + answer.withImage, "blank image: " + answer.withBlank]))
         }
         print("\n\(rightSeen) of \(answers.count) right with the image, \(rightBlind) with the blank image; \(changed) answers changed with the image")
-        let url = URL(fileURLWithPath: output)
-        try ContactSheet.render(entries).writePNG(to: url)
-        print("wrote \(url.path)")
+        let written = try ContactSheet.write(ContactSheet.render(entries), to: URL(fileURLWithPath: output))
+        print("wrote \(written.map(\.path).joined(separator: ", "))")
     }
 }

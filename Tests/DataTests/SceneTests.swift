@@ -196,4 +196,23 @@ func smallRecipe() -> DataRecipe {
         #expect(try RGBImage(png: url, resizedTo: 64) == image, "a PNG read back at its own size is unchanged")
         #expect(try RGBImage(png: url, resizedTo: 32).width == 32)
     }
+
+    /// Cairo makes no image taller than 32,767 pixels: a long sheet goes on in pages, every tile on one of them.
+    @Test func aContactSheetTooTallForOneImageContinuesOnPages() throws {
+        let tile = RGBImage(width: 8, height: 8, bytes: [UInt8](repeating: 200, count: 8 * 8 * 3))
+        let entries = (0..<10).map { ContactSheet.Entry(image: tile, title: "tile \($0)", lines: ["one line"]) }
+        let whole = try #require(ContactSheet.render(entries, columns: 4).first)
+        #expect(ContactSheet.render(entries, columns: 4).count == 1)
+        // Three rows of tiles; room for two of them a page.
+        let rowHeight = (whole.height - 12) / 3
+        let pages = ContactSheet.render(entries, columns: 4, maxHeight: 12 + 2 * rowHeight + 1)
+        #expect(pages.map(\.height) == [12 + 2 * rowHeight, 12 + rowHeight])
+        #expect(pages.allSatisfy { $0.width == whole.width })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repro-sheet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let written = try ContactSheet.write(pages, to: folder.appendingPathComponent("probe.png"))
+        #expect(written.map(\.lastPathComponent) == ["probe.png", "probe-2.png"])
+        #expect(written.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
+    }
 }
