@@ -63,33 +63,39 @@ public enum ContactSheet {
                         let index = row * columns + column
                         guard index < entries.count else { break }
                         let left = margin + Double(column * (tileWidth + Int(margin)))
-                        let entry = entries[index]
-                        let surface = entry.image.makeSurface()
-                        cairo_save(context)
-                        cairo_translate(context, left, top)
-                        cairo_scale(context, Double(scale), Double(scale))
-                        cairo_set_source_surface(context, surface, 0, 0)
-                        cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_NEAREST)
-                        cairo_paint(context)
-                        cairo_restore(context)
-                        cairo_surface_destroy(surface)
-                        cairo_set_source_rgb(context, 0.5, 0.5, 0.5)
-                        cairo_set_line_width(context, 1)
-                        cairo_rectangle(context, left - 0.5, top - 0.5, Double(entry.image.width * scale) + 1, Double(entry.image.height * scale) + 1)
-                        cairo_stroke(context)
-                        var baseline = top + Double(imageHeight) + 6 + fontSize
-                        for (line, bold) in wrapped[index] {
-                            cairo_select_font_face(context, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
-                            cairo_set_font_size(context, fontSize)
-                            cairo_set_source_rgb(context, 0, 0, 0)
-                            cairo_move_to(context, left, baseline)
-                            cairo_show_text(context, line)
-                            baseline += lineHeight
-                        }
+                        drawTile(entries[index], lines: wrapped[index], left: left, top: top, scale: scale,
+                                 textTop: top + Double(imageHeight) + 6, fontSize: fontSize, lineHeight: lineHeight, in: context)
                     }
                     top += rowHeights[row]
                 }
             }
+        }
+    }
+
+    /// One tile: the image enlarged `scale` times with a grey frame at (`left`, `top`), its caption lines from `textTop` down.
+    private static func drawTile(_ entry: Entry, lines: [(String, Bool)], left: Double, top: Double, scale: Int, textTop: Double,
+                                 fontSize: Double, lineHeight: Double, in context: OpaquePointer) {
+        let surface = entry.image.makeSurface()
+        cairo_save(context)
+        cairo_translate(context, left, top)
+        cairo_scale(context, Double(scale), Double(scale))
+        cairo_set_source_surface(context, surface, 0, 0)
+        cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_NEAREST)
+        cairo_paint(context)
+        cairo_restore(context)
+        cairo_surface_destroy(surface)
+        cairo_set_source_rgb(context, 0.5, 0.5, 0.5)
+        cairo_set_line_width(context, 1)
+        cairo_rectangle(context, left - 0.5, top - 0.5, Double(entry.image.width * scale) + 1, Double(entry.image.height * scale) + 1)
+        cairo_stroke(context)
+        var baseline = textTop + fontSize
+        for (line, bold) in lines {
+            cairo_select_font_face(context, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+            cairo_set_font_size(context, fontSize)
+            cairo_set_source_rgb(context, 0, 0, 0)
+            cairo_move_to(context, left, baseline)
+            cairo_show_text(context, line)
+            baseline += lineHeight
         }
     }
 

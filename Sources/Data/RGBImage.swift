@@ -90,8 +90,8 @@ public struct RGBImage: Hashable, Sendable {
         let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height))!
         defer { cairo_surface_destroy(surface) }
         // Cairo hands back an error surface without pixels for a size it cannot make (over 32,767 a side).
-        precondition(cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS,
-                     "cairo cannot make a \(width)x\(height) image: \(String(cString: cairo_status_to_string(cairo_surface_status(surface))))")
+        let status = cairo_surface_status(surface)
+        precondition(status == CAIRO_STATUS_SUCCESS, "cairo cannot make a \(width)x\(height) image: \(String(cString: cairo_status_to_string(status)))")
         let context = cairo_create(surface)!
         body(context)
         cairo_destroy(context)
