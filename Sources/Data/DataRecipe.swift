@@ -32,6 +32,10 @@ public struct DataRecipe: Codable, Hashable, Sendable {
     /// Rows per pretraining scene in which the caption stands before the question as text (none by
     /// default: the language stage reads each scene's code instead, see `SceneCode`).
     public var readingRowsPerScene = 0
+    /// Whether a position question in a scene of two objects compares the object it names with "the
+    /// other object", rather than naming both: finding the first of two objects named was the step a
+    /// small Q-Former failed at (issue 7's note), and with two objects "the other" is exact.
+    public var positionOtherObject = false
     /// Share of pretraining questions asked in yes/no form (the rest are open, with a short answer).
     public var yesNoFraction = 0.5
     /// Relative frequency of each skill among pretraining questions (existence and location
@@ -66,6 +70,7 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         case textProbability = "text_probability", textKinds = "text_kinds", positionJitter = "position_jitter"
         case pretrainingScenes = "pretraining_scenes", questionsPerScene = "questions_per_scene"
         case readingRowsPerScene = "reading_rows_per_scene", yesNoFraction = "yes_no_fraction"
+        case positionOtherObject = "position_other_object"
         case skillWeights = "skill_weights"
         case finetuneSamples = "finetune_samples", finetuneTestFraction = "finetune_test_fraction"
         case finetuneGroupWeights = "finetune_group_weights"
@@ -100,6 +105,7 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         try value(.questionsPerScene, \.questionsPerScene, into: &r)
         try value(.readingRowsPerScene, \.readingRowsPerScene, into: &r)
         try value(.yesNoFraction, \.yesNoFraction, into: &r)
+        try value(.positionOtherObject, \.positionOtherObject, into: &r)
         try value(.skillWeights, \.skillWeights, into: &r)
         try value(.finetuneSamples, \.finetuneSamples, into: &r)
         try value(.finetuneTestFraction, \.finetuneTestFraction, into: &r)

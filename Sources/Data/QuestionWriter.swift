@@ -135,7 +135,7 @@ struct QuestionWriter {
         }
         guard !candidates.isEmpty else { return nil }
         let (a, b, relation) = rng.pick(candidates)
-        let (refA, refB) = (reference(a, avoiding: .location), reference(b, avoiding: .location))
+        let (refA, refB) = (reference(a, avoiding: .location), relatum(b))
         return rng.pick(["Is the \(refA) \(relation) the \(refB)?", "In the image, is the \(refA) \(relation) the \(refB)?",
                          "Is the \(refA) located \(relation) the \(refB)?"])
     }
@@ -257,7 +257,7 @@ struct QuestionWriter {
         case .position:
             let pairs = scene.objects.flatMap { a in scene.objects.filter { $0 != a }.map { (a, $0) } }
             guard let (a, b) = pairs.isEmpty ? nil : rng.pick(pairs) else { return nil }
-            let (refA, refB) = (reference(a, avoiding: .location), reference(b, avoiding: .location))
+            let (refA, refB) = (reference(a, avoiding: .location), relatum(b))
             if a.cell.column != b.cell.column && (a.cell.row == b.cell.row || rng.chance(0.5)) {
                 return ShortQuestion(text: "Is the \(refA) to the left or to the right of the \(refB)?",
                                      answer: a.cell.column < b.cell.column ? "left" : "right")
@@ -344,6 +344,13 @@ struct QuestionWriter {
         if avoiding != .color && count(color: object.color) == 1 { options.append("\(object.color.rawValue) object") }
         if avoiding != .location { options.append("object \(object.cell.phrase)") }
         return rng.pick(options)
+    }
+
+    /// The object a position question compares its subject with: "other object" in a scene of two
+    /// when the recipe says so (`positionOtherObject`), so that the question names one object to
+    /// find, as a colour question does; otherwise a reference.
+    private mutating func relatum(_ object: SceneObject) -> String {
+        recipe.positionOtherObject && scene.objects.count == 2 ? "other object" : reference(object, avoiding: .location)
     }
 
     func count(shape: Shape) -> Int { scene.objects(matching: ObjectQuery(shape: shape)).count }

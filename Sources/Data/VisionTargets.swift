@@ -13,6 +13,11 @@ public struct VisionTargets: Hashable, Sendable {
     public let size: [Int]
     /// Per cell: 0 for empty, else 1 + index in `Fill.allCases`.
     public let fill: [Int]
+    /// Per cell, in a scene of two objects: where its object lies from the other one by columns
+    /// (1 left of it, 2 same column, 3 right of it); 0 for an empty cell or another number of objects.
+    public let columnRelation: [Int]
+    /// Per cell, likewise by rows: 1 above the other object, 2 same row, 3 below it.
+    public let rowRelation: [Int]
     /// Index in `Background.allCases`.
     public let background: Int
     /// 0 for no text, else 1 + index in `TextKind.allCases`.
@@ -33,6 +38,7 @@ public struct VisionTargets: Hashable, Sendable {
     public static let backgroundClasses = Background.allCases.count
     public static let textKindClasses = TextKind.allCases.count + 1
     public static let characterClasses = characters.count + 1
+    public static let relationClasses = 4
 
     public init(_ scene: Scene) {
         func perCell<T: Equatable & CaseIterable>(_ attribute: (SceneObject) -> T) -> [Int] where T.AllCases == [T] {
@@ -44,6 +50,16 @@ public struct VisionTargets: Hashable, Sendable {
         color = perCell(\.color)
         size = perCell(\.size)
         fill = perCell(\.fill)
+        func relation(_ coordinate: (Cell) -> Int) -> [Int] {
+            Cell.all.map { cell in
+                guard scene.objects.count == 2, let object = scene.object(at: cell),
+                      let other = scene.objects.first(where: { $0 != object }) else { return 0 }
+                let (mine, theirs) = (coordinate(object.cell), coordinate(other.cell))
+                return mine < theirs ? 1 : mine == theirs ? 2 : 3
+            }
+        }
+        columnRelation = relation(\.column)
+        rowRelation = relation(\.row)
         background = Background.allCases.firstIndex(of: scene.background)!
         textKind = scene.text.map { 1 + TextKind.allCases.firstIndex(of: $0.kind)! } ?? 0
         let string = Array(scene.text?.string ?? "")

@@ -236,12 +236,17 @@ final class VisionObjective: SplitObjective {
 
     /// The heads, in the order `targets` lists their classes. `patch_cell` asks each patch token
     /// which cell it lies in: without it the patches carried what they show but hardly where, and
-    /// the Q-Former's queries had nothing to find their cells by (issue 7's note).
+    /// the Q-Former's queries had nothing to find their cells by (issue 7's note). `column_relation`
+    /// and `row_relation` ask each of two objects where it lies from the other, so that a position
+    /// question reads one object's patches as a colour question does (without them the Q-Former's
+    /// position answers stayed near a blank image's, issue 7's note).
     static let heads: [VisionProbe.Head] = [
         .init(name: "shape", classes: VisionTargets.shapeClasses, reads: .cell),
         .init(name: "color", classes: VisionTargets.colorClasses, reads: .cell),
         .init(name: "size", classes: VisionTargets.sizeClasses, reads: .cell),
         .init(name: "fill", classes: VisionTargets.fillClasses, reads: .cell),
+        .init(name: "column_relation", classes: VisionTargets.relationClasses, reads: .cell),
+        .init(name: "row_relation", classes: VisionTargets.relationClasses, reads: .cell),
         .init(name: "background", classes: VisionTargets.backgroundClasses, reads: .classToken(slots: 1)),
         .init(name: "text_kind", classes: VisionTargets.textKindClasses, reads: .classToken(slots: 1)),
         .init(name: "text", classes: VisionTargets.characterClasses, reads: .classToken(slots: VisionTargets.maxTextLength)),
@@ -264,8 +269,8 @@ final class VisionObjective: SplitObjective {
     static func targets(_ scenes: [Scene], patchCells: [Int]) -> [[Int32]] {
         let all = scenes.map(VisionTargets.init)
         func flat(_ field: (VisionTargets) -> [Int]) -> [Int32] { all.flatMap { field($0).map(Int32.init) } }
-        return [flat(\.shape), flat(\.color), flat(\.size), flat(\.fill), flat { [$0.background] }, flat { [$0.textKind] },
-                flat(\.textCharacters), flat { _ in patchCells }, flat { t in patchCells.map { t.shape[$0] } },
+        return [flat(\.shape), flat(\.color), flat(\.size), flat(\.fill), flat(\.columnRelation), flat(\.rowRelation),
+                flat { [$0.background] }, flat { [$0.textKind] }, flat(\.textCharacters), flat { _ in patchCells }, flat { t in patchCells.map { t.shape[$0] } },
                 flat { t in patchCells.map { t.fill[$0] } }]
     }
 

@@ -1,4 +1,5 @@
 @testable import Data
+import Engine
 import Foundation
 import Testing
 
@@ -85,6 +86,30 @@ func firstNumber(in text: String) -> Int? {
             }
         }
         #expect(checked > 10)
+    }
+
+    @Test func positionQuestionsOfTwoObjectsNameTheOtherOnlyAsTheOtherObject() {
+        // The circle lies left of and above the square.
+        let scene = Scene(key: SceneKey(seed: 0), background: .white, objects: [
+            SceneObject(shape: .circle, color: .red, size: .large, fill: .solid, cell: Cell(0)),
+            SceneObject(shape: .square, color: .blue, size: .small, fill: .outlined, cell: Cell(4)),
+        ], text: nil)
+        for otherObject in [false, true] {
+            var recipe = DataRecipe()
+            recipe.positionOtherObject = otherObject
+            var writer = QuestionWriter(scene: scene, recipe: recipe, rng: SeededGenerator(seed: 1))
+            for answer in [true, false, true, false, true, false, true, false, true, false, true, false] {
+                let question = writer.yesNo(.position, answer: answer)!
+                let namesCircle = question.contains("circle") || question.contains("red")
+                let namesSquare = question.contains("square") || question.contains("blue")
+                #expect(question.hasSuffix("the other object?") == otherObject, "\(question)")
+                #expect(otherObject ? namesCircle != namesSquare : namesCircle && namesSquare, "\(question)")
+                guard otherObject else { continue }
+                let circleRelation = ["to the left of", "above"].contains { question.contains($0) }
+                // The claim holds when the circle is asked left or above, or the square right or below.
+                #expect((circleRelation == namesCircle) == answer, "\(question) -> \(answer)")
+            }
+        }
     }
 
     @Test func finetuneSetIsShapedLikeVLRewardBench() {

@@ -138,7 +138,14 @@ func smallRecipe() -> DataRecipe {
                 #expect(Color.allCases[targets.color[object.cell.index] - 1] == object.color)
                 #expect(Size.allCases[targets.size[object.cell.index] - 1] == object.size)
                 #expect(Fill.allCases[targets.fill[object.cell.index] - 1] == object.fill)
+                // Where each of two objects lies from the other: 1 before it, 2 level, 3 after it.
+                let other = scene.objects.first { $0 != object }
+                let columns = other.map { object.cell.column < $0.cell.column ? 1 : object.cell.column == $0.cell.column ? 2 : 3 }
+                let rows = other.map { object.cell.row < $0.cell.row ? 1 : object.cell.row == $0.cell.row ? 2 : 3 }
+                #expect(targets.columnRelation[object.cell.index] == (scene.objects.count == 2 ? columns! : 0))
+                #expect(targets.rowRelation[object.cell.index] == (scene.objects.count == 2 ? rows! : 0))
             }
+            #expect(targets.columnRelation.filter { $0 != 0 }.count == (scene.objects.count == 2 ? 2 : 0))
             #expect(Background.allCases[targets.background] == scene.background)
             let decoded = String(targets.textCharacters.filter { $0 > 0 }.map { VisionTargets.characters[$0 - 1] })
             #expect(decoded == (scene.text?.string ?? ""))
