@@ -26,7 +26,7 @@ import Testing
         let problems = try folder(vision: "[gates]\nshapes = 0.9\ncolor = \"high\"\n", instruct: "[gates]\nexistence = 3\n").problems()
         #expect(problems.contains { $0.hasPrefix("studies/vision.toml: gates.color: expected a number") }, "\(problems)")
         let names = try folder(vision: "[gates]\nshapes = 0.9\n", instruct: "[gates]\nexistence = 3\n").problems()
-        #expect(names.contains("studies/vision.toml: gates.shapes: is not a gate of vision studies (known: background, color, fill, occupancy, patch_cell, patch_fill, patch_shape, shape, size, text, text_kind)"),
+        #expect(names.contains("studies/vision.toml: gates.shapes: is not a gate of vision studies (known: background, color, column_relation, fill, occupancy, patch_cell, patch_fill, patch_shape, row_relation, shape, size, text, text_kind)"),
                 "\(names)")
         #expect(names.contains { $0.hasPrefix("studies/base.toml: gates.existence: is not a gate of instruct studies (known: OCR_margin, artwork_margin") },
                 "\(names)")
