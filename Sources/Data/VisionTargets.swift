@@ -51,12 +51,13 @@ public struct VisionTargets: Hashable, Sendable {
         size = perCell(\.size)
         fill = perCell(\.fill)
         func relation(_ coordinate: (Cell) -> Int) -> [Int] {
-            Cell.all.map { cell in
-                guard scene.objects.count == 2, let object = scene.object(at: cell),
-                      let other = scene.objects.first(where: { $0 != object }) else { return 0 }
+            var classes = [Int](repeating: 0, count: Cell.all.count)
+            guard scene.objects.count == 2 else { return classes }
+            for (object, other) in [(scene.objects[0], scene.objects[1]), (scene.objects[1], scene.objects[0])] {
                 let (mine, theirs) = (coordinate(object.cell), coordinate(other.cell))
-                return mine < theirs ? 1 : mine == theirs ? 2 : 3
+                classes[object.cell.index] = mine < theirs ? 1 : mine == theirs ? 2 : 3
             }
+            return classes
         }
         columnRelation = relation(\.column)
         rowRelation = relation(\.row)

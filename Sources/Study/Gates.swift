@@ -83,7 +83,8 @@ public enum Gates {
                         if ["shape", "color", "size", "fill"].contains(name) && !occupied[row] { continue }
                         // Patches of empty cells (class 0) would inflate the patch heads as they did shape.
                         // Likewise cells with no relation to count (empty, or not one of two objects).
-                        if ["text", "patch_shape", "patch_fill", "column_relation", "row_relation"].contains(name) && truth == 0 { continue }
+                        let skipsClassZero = ["text", "patch_shape", "patch_fill", "column_relation", "row_relation"]
+                        if skipsClassZero.contains(name) && truth == 0 { continue }
                         correct[head] += predicted == Int(truth) ? 1 : 0
                         counted[head] += 1
                     }

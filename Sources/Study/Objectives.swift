@@ -270,8 +270,8 @@ final class VisionObjective: SplitObjective {
         let all = scenes.map(VisionTargets.init)
         func flat(_ field: (VisionTargets) -> [Int]) -> [Int32] { all.flatMap { field($0).map(Int32.init) } }
         return [flat(\.shape), flat(\.color), flat(\.size), flat(\.fill), flat(\.columnRelation), flat(\.rowRelation),
-                flat { [$0.background] }, flat { [$0.textKind] }, flat(\.textCharacters), flat { _ in patchCells }, flat { t in patchCells.map { t.shape[$0] } },
-                flat { t in patchCells.map { t.fill[$0] } }]
+                flat { [$0.background] }, flat { [$0.textKind] }, flat(\.textCharacters), flat { _ in patchCells },
+                flat { t in patchCells.map { t.shape[$0] } }, flat { t in patchCells.map { t.fill[$0] } }]
     }
 
     func logitsAndTargets(_ keys: [SceneKey], _ context: ForwardContext) -> ([Tensor], [[Int32]]) {
