@@ -200,9 +200,9 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Shows what a trained model sees: held-out questions answered with the image and with a blank one.",
         discussion: """
-            Takes questions of every skill from scenes no stage trained on, answers each twice (with its
-            image, and with the blank image of the blind control), prints them side by side and writes a
-            contact sheet of the images with both answers. Answers that do not change with the image did
+            Takes questions of every skill from scenes no stage trained on, answers each twice (with its \
+            image, and with the blank image of the blind control), prints them side by side and writes a \
+            contact sheet of the images with both answers. Answers that do not change with the image did \
             not come from it.
             """)
 
