@@ -11,7 +11,7 @@ public enum Gates {
         switch kind {
         case .vision: return Set(VisionObjective.heads.map(\.name) + ["occupancy"])
         case .language: return Set(skills + ["open", "yes_no"])
-        case .align: return Set(skills + Skill.allCases.map { "lm_" + $0.rawValue } + ["objects", "localisation", "answer_kind", "lm_answers"])
+        case .align: return Set(skills + Skill.allCases.map { "lm_" + $0.rawValue } + ["objects", "text_code", "localisation", "answer_kind", "lm_answers"])
         case .instruct:
             return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" } + ["perception_ratio"])
         case .clip: return ["image_to_text_recall1", "text_to_image_recall1"]
@@ -132,6 +132,8 @@ public enum Gates {
     /// nearest, among every answer of every skill, to one of the question's own kind (a yes or a no
     /// for a yes/no question, a size for "What size is..."): a Q-Former that reads the instruction
     /// at all gets this right with a blank image too; one that answers from the image alone does not.
+    /// `text_code`: the share of the scene text's tokens whose positions lie nearest their own token
+    /// among every token of the rows' texts (what the language model is given to read for OCR).
     /// `lm_answers`: the share the frozen language model answers exactly when it reads the Q-Former's
     /// output in place of the scene's code: what the two stages give together, before instruction
     /// tuning; `lm_<skill>` the same per skill (on MME's questions, two seeds' Q-Formers answered
@@ -152,20 +154,26 @@ public enum Gates {
                            model.wordEmbeddings)  // [texts, D]
         let width = table.shape[1]
         let tableRow = Dictionary(uniqueKeysWithValues: texts.enumerated().map { ($1, $0) })
-        // Ranks candidates as the cosine does (the position's own norm is the same for all of them).
-        func nearest(_ position: UnsafeBufferPointer<Float>, among candidates: [String]) -> String {
-            let scores = candidates.map { text in
-                let code = table.data + tableRow[text]! * width
+        // Ranks candidate codes as the cosine does (the position's own norm is the same for all of them).
+        func nearestIndex(_ position: UnsafeBufferPointer<Float>, among codes: [UnsafePointer<Float>]) -> Int {
+            let scores = codes.map { code in
                 var dot: Float = 0, norm: Float = 0
                 for d in 0..<width { dot += position[d] * code[d]; norm += code[d] * code[d] }
                 return dot / max(norm.squareRoot(), 1e-12)
             }
-            return candidates[scores.indices.max { scores[$0] < scores[$1] }!]
+            return scores.indices.max { scores[$0] < scores[$1] }!
         }
+        func nearest(_ position: UnsafeBufferPointer<Float>, among candidates: [String]) -> String {
+            candidates[nearestIndex(position, among: candidates.map { UnsafePointer(table.data + tableRow[$0]! * width) })]
+        }
+        let embeddings = model.wordEmbeddings  // [V, D]
+        let textTokens = Array(Set(rows.compactMap { $0.example.scene(recipe).text?.string }
+            .flatMap { encoder.textSlots($0, asked: objective.codeAsked).map(\.token) })).sorted()
+        let textCodes = textTokens.map { UnsafePointer(embeddings.data + Int($0) * width) }
         var measured: [Measured] = []
         for condition in [MetricName.image, MetricName.blind] {
             var right: [String: Int] = [:], read: [String: Int] = [:], total: [String: Int] = [:]
-            var cellsRight = 0, cellsTotal = 0, kindsRight = 0
+            var cellsRight = 0, cellsTotal = 0, kindsRight = 0, textRight = 0, textTotal = 0
             for start in stride(from: 0, to: rows.count, by: 32) {
                 let batch = Array(rows[start..<min(start + 32, rows.count)])
                 let inputs = try encoder.batch(batch.map(\.example), data: objective.data, blank: condition == MetricName.blind)
@@ -190,6 +198,10 @@ public enum Gates {
                         cellsRight += named == SceneCode.group(cell, object) ? 1 : 0
                         cellsTotal += 1
                     }
+                    for slot in scene.text.map({ encoder.textSlots($0.string, asked: objective.codeAsked) }) ?? [] {
+                        textRight += textTokens[nearestIndex(position(index, slot.position), among: textCodes)] == slot.token ? 1 : 0
+                        textTotal += 1
+                    }
                     guard let skill = row.skill, objective.codeAnswer else { continue }
                     let candidates = yesNo.contains(row.response) ? yesNo : openAnswers[skill] ?? [row.response]
                     let answerCode = position(index, encoder.answerPosition)
@@ -207,6 +219,9 @@ public enum Gates {
                 measured.append(Measured(condition: condition, name: MetricName.gate("align.lm_\(skill)"), value: Double(read[skill]!) / asked))
             }
             measured.append(Measured(condition: condition, name: MetricName.gate("align.objects"), value: Double(cellsRight) / Double(max(cellsTotal, 1))))
+            if textTotal > 0 {
+                measured.append(Measured(condition: condition, name: MetricName.gate("align.text_code"), value: Double(textRight) / Double(textTotal)))
+            }
             if condition == MetricName.image {
                 var scenes: [SceneKey] = []
                 for row in rows where scenes.count < 60 && !scenes.contains(row.scene) { scenes.append(row.scene) }

@@ -94,12 +94,19 @@ struct PromptEncoder {
                 let words = SceneCode.askedWords(example.query, recipe: recipe)
                 fixed.append(words.isEmpty ? [] : encode(" " + words.joined(separator: " ")))
             }
-            let parts = fixed + (code.text.map { encode(" " + $0).prefix(max(q - fixed.count, 0)).map { [$0] } } ?? [])
+            let parts = fixed + (code.text.map { textSlots($0, asked: asked).map { [$0.token] } } ?? [])
             var tokens = [[Int32]](repeating: [], count: q)
             for (index, part) in parts.enumerated() { tokens[index % q] += part }
             positions += tokens
         }
         return averagingWeights(positions, vocabulary: vocabulary)
+    }
+
+    /// The query positions that carry a scene's text, one token each after the fixed groups (the
+    /// cells, the background, the answer and, with `asked`, the asked words), as many as fit.
+    func textSlots(_ text: String, asked: Bool) -> [(position: Int, token: Int32)] {
+        let first = SceneCode.groupCount + 1 + (asked ? 1 : 0)
+        return encode(" " + text).prefix(max(queryTokens - first, 0)).enumerated().map { (first + $0, $1) }
     }
 
     /// Token weights `[positions.count, vocabulary]`: each row averages its position's tokens (a

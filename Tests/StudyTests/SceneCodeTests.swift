@@ -28,6 +28,10 @@ import Testing
             + [asked.isEmpty ? [] : encoder.encode(" " + asked.joined(separator: " "))]
             + encoder.encode(" " + sceneCode.text!).prefix(4).map { [$0] }
         #expect(parts.count > 12 && parts.count <= 16)
+        // The text's slots, which the align gate's text_code reads, are the last of those positions.
+        let slots = encoder.textSlots(sceneCode.text!, asked: true)
+        #expect(slots.map(\.position) == Array((SceneCode.groupCount + 2)..<parts.count))
+        #expect(slots.map { [$0.token] } == Array(parts[(SceneCode.groupCount + 2)...]))
         let codeValues = code.values
         for position in 0..<16 {
             let got = Array(codeValues[(position * d)..<((position + 1) * d)])
@@ -86,6 +90,8 @@ import Testing
         }
         // Without the asked group, the text's first token takes its position, and so on.
         #expect(row(without, encoder.askedPosition).elementsEqual(row(with, encoder.askedPosition + 1)))
+        let text = try #require(Scene(recipe: data.recipe, key: sample.scene).text?.string)
+        #expect(encoder.textSlots(text, asked: false).first?.position == encoder.askedPosition)
         for position in 0...encoder.answerPosition { #expect(row(with, position).elementsEqual(row(without, position))) }
     }
 
