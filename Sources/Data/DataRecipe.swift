@@ -36,10 +36,6 @@ public struct DataRecipe: Codable, Hashable, Sendable {
     /// other object", rather than naming both: finding the first of two objects named was the step a
     /// small Q-Former failed at (issue 7's note), and with two objects "the other" is exact.
     public var positionOtherObject = false
-    /// Whether the scene code writes the scene's text as questions quote it ("dog", one token)
-    /// rather than as a word after a space (" dog", which the tokenizer splits into " d", "o", "g"):
-    /// the language model then finds a question's quoted text among the code's own tokens.
-    public var codeTextAsQuoted = false
     /// Share of pretraining questions asked in yes/no form (the rest are open, with a short answer).
     public var yesNoFraction = 0.5
     /// Relative frequency of each skill among pretraining questions (existence and location
@@ -74,7 +70,7 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         case textProbability = "text_probability", textKinds = "text_kinds", positionJitter = "position_jitter"
         case pretrainingScenes = "pretraining_scenes", questionsPerScene = "questions_per_scene"
         case readingRowsPerScene = "reading_rows_per_scene", yesNoFraction = "yes_no_fraction"
-        case positionOtherObject = "position_other_object", codeTextAsQuoted = "code_text_as_quoted"
+        case positionOtherObject = "position_other_object"
         case skillWeights = "skill_weights"
         case finetuneSamples = "finetune_samples", finetuneTestFraction = "finetune_test_fraction"
         case finetuneGroupWeights = "finetune_group_weights"
@@ -110,7 +106,6 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         try value(.readingRowsPerScene, \.readingRowsPerScene, into: &r)
         try value(.yesNoFraction, \.yesNoFraction, into: &r)
         try value(.positionOtherObject, \.positionOtherObject, into: &r)
-        try value(.codeTextAsQuoted, \.codeTextAsQuoted, into: &r)
         try value(.skillWeights, \.skillWeights, into: &r)
         try value(.finetuneSamples, \.finetuneSamples, into: &r)
         try value(.finetuneTestFraction, \.finetuneTestFraction, into: &r)

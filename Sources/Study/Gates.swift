@@ -168,7 +168,7 @@ public enum Gates {
         }
         let embeddings = model.wordEmbeddings  // [V, D]
         let textTokens = Array(Set(rows.compactMap { $0.example.scene(recipe).text?.string }
-            .flatMap { encoder.textSlots($0, recipe: recipe, asked: objective.codeAsked).map(\.token) })).sorted()
+            .flatMap { encoder.textSlots($0, asked: objective.codeAsked).map(\.token) })).sorted()
         let textCodes = textTokens.map { UnsafePointer(embeddings.data + Int($0) * width) }
         var measured: [Measured] = []
         for condition in [MetricName.image, MetricName.blind] {
@@ -198,7 +198,7 @@ public enum Gates {
                         cellsRight += named == SceneCode.group(cell, object) ? 1 : 0
                         cellsTotal += 1
                     }
-                    for slot in scene.text.map({ encoder.textSlots($0.string, recipe: recipe, asked: objective.codeAsked) }) ?? [] {
+                    for slot in scene.text.map({ encoder.textSlots($0.string, asked: objective.codeAsked) }) ?? [] {
                         textRight += textTokens[nearestIndex(position(index, slot.position), among: textCodes)] == slot.token ? 1 : 0
                         textTotal += 1
                     }

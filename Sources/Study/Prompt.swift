@@ -94,7 +94,7 @@ struct PromptEncoder {
                 let words = SceneCode.askedWords(example.query, recipe: recipe)
                 fixed.append(words.isEmpty ? [] : encode(" " + words.joined(separator: " ")))
             }
-            let parts = fixed + (code.text.map { textSlots($0, recipe: recipe, asked: asked).map { [$0.token] } } ?? [])
+            let parts = fixed + (code.text.map { textSlots($0, asked: asked).map { [$0.token] } } ?? [])
             var tokens = [[Int32]](repeating: [], count: q)
             for (index, part) in parts.enumerated() { tokens[index % q] += part }
             positions += tokens
@@ -103,11 +103,10 @@ struct PromptEncoder {
     }
 
     /// The query positions that carry a scene's text, one token each after the fixed groups (the
-    /// cells, the background, the answer and, with `asked`, the asked words), as many as fit; the
-    /// text is written as questions quote it when the recipe says so (`codeTextAsQuoted`).
-    func textSlots(_ text: String, recipe: DataRecipe, asked: Bool) -> [(position: Int, token: Int32)] {
+    /// cells, the background, the answer and, with `asked`, the asked words), as many as fit.
+    func textSlots(_ text: String, asked: Bool) -> [(position: Int, token: Int32)] {
         let first = SceneCode.groupCount + 1 + (asked ? 1 : 0)
-        return encode(recipe.codeTextAsQuoted ? text : " " + text).prefix(max(queryTokens - first, 0)).enumerated().map { (first + $0, $1) }
+        return encode(" " + text).prefix(max(queryTokens - first, 0)).enumerated().map { (first + $0, $1) }
     }
 
     /// Token weights `[positions.count, vocabulary]`: each row averages its position's tokens (a

@@ -29,7 +29,7 @@ import Testing
             + encoder.encode(" " + sceneCode.text!).prefix(4).map { [$0] }
         #expect(parts.count > 12 && parts.count <= 16)
         // The text's slots, which the align gate's text_code reads, are the last of those positions.
-        let slots = encoder.textSlots(sceneCode.text!, recipe: data.recipe, asked: true)
+        let slots = encoder.textSlots(sceneCode.text!, asked: true)
         #expect(slots.map(\.position) == Array((SceneCode.groupCount + 2)..<parts.count))
         #expect(slots.map { [$0.token] } == Array(parts[(SceneCode.groupCount + 2)...]))
         let codeValues = code.values
@@ -91,28 +91,8 @@ import Testing
         // Without the asked group, the text's first token takes its position, and so on.
         #expect(row(without, encoder.askedPosition).elementsEqual(row(with, encoder.askedPosition + 1)))
         let text = try #require(Scene(recipe: data.recipe, key: sample.scene).text?.string)
-        #expect(encoder.textSlots(text, recipe: data.recipe, asked: false).first?.position == encoder.askedPosition)
+        #expect(encoder.textSlots(text, asked: false).first?.position == encoder.askedPosition)
         for position in 0...encoder.answerPosition { #expect(row(with, position).elementsEqual(row(without, position))) }
-    }
-
-    @Test func withCodeTextAsQuotedTheCodeWritesTheTextWithTheTokensAQuestionQuotesItIn() throws {
-        let (_, data, workspace) = try tinySetup()
-        defer { try? FileManager.default.removeItem(at: workspace) }
-        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 16, countPadding: false)
-        var quoted = data.recipe
-        quoted.codeTextAsQuoted = true
-        let questions = data.benchmark.questions(in: .OCR).map(\.question)
-        #expect(!questions.isEmpty)
-        func containsRun(_ tokens: [Int32], _ run: [Int32]) -> Bool {
-            tokens.indices.contains { tokens[$0...].starts(with: run) }
-        }
-        for question in questions {
-            let text = String(try #require(question.split(separator: "\"").dropFirst().first, "\(question)"))
-            let tokens = encoder.encode(question)
-            // The question's quoted words are the code's own tokens; a space in front makes other tokens.
-            #expect(containsRun(tokens, encoder.textSlots(text, recipe: quoted, asked: true).map(\.token)), "\(question)")
-            #expect(!containsRun(tokens, encoder.textSlots(text, recipe: data.recipe, asked: true).map(\.token)), "\(question)")
-        }
     }
 
     @Test func codeNoiseIsRelativeToEachRowSeededAndOnlyWhileTraining() throws {
