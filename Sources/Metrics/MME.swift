@@ -131,8 +131,10 @@ public enum MME {
         let images = subtask.records.count / 2
         let correctImages = (0..<images).filter { right[2 * $0] && right[2 * $0 + 1] }.count
         let correct = right.filter { $0 }.count
-        let acc = Double(correct) / Double(right.count) * 100
-        let accPlus = Double(correctImages) / Double(images) * 100
+        // Times 100 before dividing: 51 of 80 is then 63.75 exactly (51 / 80 * 100 is 63.749...), so
+        // scores that are equal subtract to 0 and a margin of 1.25 is not 1.2499.
+        let acc = Double(100 * correct) / Double(right.count)
+        let accPlus = Double(100 * correctImages) / Double(images)
         return MMESubtaskScore(
             name: subtask.name, category: category, labels: labels, images: images, correct: correct,
             correctImages: correctImages, acc: acc, accPlus: accPlus, score: acc + accPlus)

@@ -58,6 +58,19 @@ import Testing
         #expect(all.perception == 125 && all.cognition == 0 && all.missing.count == 13)
     }
 
+    @Test func scoresAreExactWhereTheFractionIs() throws {
+        // 40 images, 51 of 80 answers right (63.75) and 11 images with both (27.5): neither is exact when
+        // divided before multiplying by 100.
+        // The first 11 images have both answers right; the other 29 have "yes" to both questions.
+        let records = (0..<40).flatMap { image in
+            [MMERecord(image: "\(image).png", question: "Is it there?", groundTruth: .yes, reply: "yes"),
+             MMERecord(image: "\(image).png", question: "Is it there?", groundTruth: .no, reply: image < 11 ? "no" : "yes")]
+        }
+        let score = try MME.score(MMESubtask(name: "count", records: records))
+        #expect(score.correct == 51 && score.correctImages == 11)
+        #expect(score.acc == 63.75 && score.accPlus == 27.5 && score.score == 91.25)
+    }
+
     @Test func writtenFilesReadBackAndKeepEachReplyOnOneLine() throws {
         let output = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: output) }
