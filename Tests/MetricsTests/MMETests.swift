@@ -59,9 +59,8 @@ import Testing
     }
 
     @Test func scoresAreExactWhereTheFractionIs() throws {
-        // 40 images, 51 of 80 answers right (63.75) and 11 images with both (27.5): neither is exact when
-        // divided before multiplying by 100.
-        // The first 11 images have both answers right; the other 29 have "yes" to both questions.
+        // 40 images: the first 11 with both answers right, the other 29 with "yes" to both. 51 of 80
+        // right (63.75) and 11 of 40 images (27.5): neither is exact when divided before multiplying by 100.
         let records = (0..<40).flatMap { image in
             [MMERecord(image: "\(image).png", question: "Is it there?", groundTruth: .yes, reply: "yes"),
              MMERecord(image: "\(image).png", question: "Is it there?", groundTruth: .no, reply: image < 11 ? "no" : "yes")]
