@@ -37,16 +37,24 @@ let package = Package(
         .target(name: "Metrics"),
         // The rendered world, its corpora, the tokenizer and the real VL-RewardBench loader.
         .target(name: "Data", dependencies: ["Engine", "CCairo"]),
-        // Study files, the results store and the pipeline that trains and evaluates a study.
+        // Study files (catalog, resolution, hash, profiles), the workspace and the results store:
+        // what a study is and what it left behind, nothing that trains.
         .target(
             name: "Study",
             dependencies: [
-                "Engine", "Model", "Data", "Metrics", "COpenSSL",
-                .product(name: "Logging", package: "swift-log"),
+                "Engine", "Model", "Data", "COpenSSL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
-        // Figure 2, Tables 1-2, the check against the paper and the report: reads results, never trains.
+        // The pipeline that trains and evaluates a study: runner, stages, trainer, objectives, gates, evaluation.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Study", "Engine", "Model", "Data", "Metrics",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Figure 2, Tables 1-2, the check against the paper and the report: reads results (the store
+        // opened read-only) and cannot train, since it does not depend on Pipeline.
         .target(
             name: "Report",
             dependencies: [
@@ -61,6 +69,7 @@ let package = Package(
                 "Metrics",
                 "Data",
                 "Study",
+                "Pipeline",
                 "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +83,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "StudyTests",
-            dependencies: ["Study", "Data", "Model", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Study", "Pipeline", "Data", "Model", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Study", "Metrics", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -79,6 +79,15 @@ for name, body in STUDIES.items():
 write("studies/cycle/defaults.toml", DEFAULTS)
 write("studies/cycle/a.toml", 'extends = "b.toml"\n')
 write("studies/cycle/b.toml", 'extends = "a.toml"\n')
+# folders that are not study folders: one without study files, and a file in a folder's place.
+write("studies/no-study-files/README.txt", "a folder without study files\n")
+write("studies/not-a-folder", "a file where the study folder should be\n")
+
+# workspaces (repro run, status, show): a file in the workspace's place, a folder or a file that is
+# not SQLite in the store's.
+write("workspace/workspace-is-a-file", "a file where the workspace should be\n")
+write("workspace/store-is-a-folder/results.sqlite/README.txt", "a folder where the store should be\n")
+write("workspace/store-is-not-sqlite/results.sqlite", "not a database\n")
 
 # paper.toml and reported.toml (repro figures, tables, check, report), over studies base, a and b.
 PAPER = '''title = "T"

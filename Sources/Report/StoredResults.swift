@@ -80,8 +80,7 @@ public struct StoredResults: Sendable {
     /// store: an empty or absent workspace leaves every study missing.
     public static func read(workspace: URL, catalog: StudyCatalog, studies names: [String]) throws -> StoredResults {
         let studies = try names.map { try catalog.study(named: $0) }
-        let exists = FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path)
-        let store = exists ? try ResultsStore(workspace: workspace) : nil
+        let store = try ResultsStore.existing(workspace: workspace)
         var results: [String: StudyResult] = [:]
         var missing: [MissingResult] = []
         for study in studies {

@@ -2,7 +2,10 @@ import Engine
 import Foundation
 
 /// Where and with what a run was made: stored with every run, printed in the report.
-enum Provenance {
+public enum Provenance {
+    /// The machine's cores, which a study with `threads = 0` takes all of.
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     /// The git commit of the working tree (with "+dirty" when it has uncommitted changes), or "unknown".
     static let commit: String = {
         func git(_ arguments: [String]) -> String? {
@@ -23,11 +26,11 @@ enum Provenance {
         return head + (dirty ? "+dirty" : "")
     }()
 
-    static var machine: String { "\(BLASKernel.cpuModel()), \(Runner.cores) cores" }
+    static var machine: String { "\(BLASKernel.cpuModel()), \(cores) cores" }
     static var blas: String { "OpenBLAS \(BLASKernel.selection.coreName), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")" }
 
     /// A run record for a study about to start.
-    static func newRun(study: ResolvedStudy, profile: String?) -> RunRecord {
+    public static func newRun(study: ResolvedStudy, profile: String?) -> RunRecord {
         RunRecord(id: nil, study: study.name, hash: study.hash, profile: profile ?? "full", canonical: study.canonical,
                   status: .running, startedAt: Date(), finishedAt: nil, seconds: nil, commit: commit, engine: numericsVersion,
                   blas: blas, machine: machine, pid: getpid(), error: nil, loadedTensors: "[]", freshTensors: "[]")

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import GRDB
 
@@ -126,12 +127,30 @@ public final class ResultsStore: Sendable {
     /// The layout version of the store; a workspace from another version is refused, not misread.
     public static let schemaVersion = 1
 
-    public init(workspace: URL) throws {
+    /// Opens (and, unless `readOnly`, creates and migrates) the store of `workspace`. Read-only, it
+    /// writes nothing, not even a new file: what only reads results (the report) opens it so.
+    public init(workspace: URL, readOnly: Bool = false) throws {
         self.workspace = workspace
-        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        let path = workspace.appendingPathComponent("results.sqlite").path
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw StudyError(file: path, key: nil, problem: "does not exist; `repro run` makes it")
+            }
+        } else {
+            _ = try Self.existing(workspace: workspace)
+            do {
+                try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+            } catch {
+                throw StudyError(file: workspace.path, key: nil, problem: "cannot be made as the workspace folder (\(FileProblem(error))); pass --workspace a folder you can write")
+            }
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw StudyError(file: path, key: nil, problem: "is a folder, not the results store; move it aside (nothing was deleted) or pass --workspace another folder")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        let path = workspace.appendingPathComponent("results.sqlite").path
+        configuration.readonly = readOnly
         let damaged = "is damaged; move it aside (nothing was deleted) and run again to recompute its results, or restore it from a copy"
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
@@ -140,6 +159,16 @@ public final class ResultsStore: Sendable {
             guard check == "ok" else { throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite's check: \(check ?? "no answer"))") }
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite: \(error.message ?? "\(error.resultCode)"))")
+        } catch let error as DatabaseError {
+            throw StudyError(file: path, key: nil, problem: "cannot be opened (SQLite: \(error.message ?? "\(error.resultCode)")); check that the workspace is readable\(readOnly ? "" : " and writable")")
+        }
+        let newer = "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace"
+        if readOnly {
+            guard try database.read({ try migrator.hasCompletedMigrations($0) }) else {
+                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` (or `repro status`) once to bring it up to date")
+            }
+            if try database.read({ try migrator.hasBeenSuperseded($0) }) { throw StudyError(file: path, key: nil, problem: newer) }
+            return
         }
         // Two processes opening a new workspace at once would both create the tables: one migrates at a time.
         let lock = open(workspace.appendingPathComponent("results.lock").path, O_RDWR | O_CREAT, 0o644)
@@ -151,9 +180,21 @@ public final class ResultsStore: Sendable {
             close(lock)
         }
         if try database.read({ try migrator.hasBeenSuperseded($0) }) {
-            throw StudyError(file: path, key: nil, problem: "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace")
+            throw StudyError(file: path, key: nil, problem: newer)
         }
         try migrator.migrate(database)
+    }
+
+    /// The store of `workspace` opened read-only, or nil when the workspace has none yet (nothing
+    /// has run there); a workspace that is a file is named.
+    public static func existing(workspace: URL) throws -> ResultsStore? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder) else { return nil }
+        guard isFolder.boolValue else {
+            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
+        }
+        guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return nil }
+        return try ResultsStore(workspace: workspace, readOnly: true)
     }
 
     private var migrator: DatabaseMigrator {

@@ -1,4 +1,5 @@
 import Data
+import Engine
 import Foundation
 import Model
 import TOMLKit
@@ -33,8 +34,19 @@ public struct StudyCatalog: Sendable {
     public static func load(directory: URL, profile: String? = nil) throws -> StudyCatalog {
         var loader = TreeLoader(directory: directory)
         let profileTree = try profile.map { try loader.profile(named: $0) }
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { $0.hasSuffix(".toml") }.sorted()
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw StudyError(file: directory.path, key: nil, problem: "is a file, not a folder; pass --studies the folder of study files")
+        }
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".toml") }.sorted()
+        } catch {
+            throw StudyError(file: directory.path, key: nil, problem: "\(FileProblem(error)); pass --studies the folder of study files")
+        }
+        guard !files.isEmpty else {
+            throw StudyError(file: directory.path, key: nil, problem: "holds no study files (*.toml); pass --studies the folder of study files")
+        }
         var errors: [StudyError] = []
         var parsed: [(name: String, file: String, spec: StudySpec, data: DataRecipe, tree: SourcedTree)] = []
         for file in files {
@@ -287,7 +299,7 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
           "applies only to the language stage, which reads scene codes; set it to 0")
     check(train.tokenLoss || train.sceneCodeWeight > 0, "train.token_loss", "false leaves nothing to train; set train.scene_code_weight above 0")
     // An abstract parent's gates are checked in the studies that extend it, whose kind decides the names.
-    let known = Gates.names(spec.kind)
+    let known = GateFigures.names(spec.kind)
     for name in spec.gates.keys.sorted() where !known.contains(name) && !spec.abstract {
         check(false, "gates.\(name)", known.isEmpty ? "\(spec.kind.rawValue) studies have no gate figures; remove [gates]"
               : "is not a gate of \(spec.kind.rawValue) studies (known: \(known.sorted().joined(separator: ", ")))")

@@ -39,17 +39,19 @@ public struct Workspace: Sendable {
 }
 
 /// The files of one run's folder.
-struct RunFolder {
-    let url: URL
+public struct RunFolder: Sendable {
+    public let url: URL
 
-    var state: URL { url.appendingPathComponent("state.safetensors") }
-    var checkpoints: URL { url.appendingPathComponent("checkpoints") }
-    func checkpoint(step: Int) -> URL { checkpoints.appendingPathComponent(String(format: "step-%06d.safetensors", step)) }
+    public init(url: URL) { self.url = url }
+
+    public var state: URL { url.appendingPathComponent("state.safetensors") }
+    public var checkpoints: URL { url.appendingPathComponent("checkpoints") }
+    public func checkpoint(step: Int) -> URL { checkpoints.appendingPathComponent(String(format: "step-%06d.safetensors", step)) }
     /// The trained model in the Hugging Face layout (config.json, model.safetensors; adapter/ for LoRA).
-    var model: URL { url.appendingPathComponent("model") }
-    var outputs: URL { url.appendingPathComponent("outputs") }
+    public var model: URL { url.appendingPathComponent("model") }
+    public var outputs: URL { url.appendingPathComponent("outputs") }
 
-    func create() throws {
+    public func create() throws {
         for folder in [url, checkpoints, outputs] {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
@@ -57,7 +59,7 @@ struct RunFolder {
 }
 
 /// SHA-256 of bytes, in lowercase hex.
-func sha256Hex(_ data: Data) -> String {
+public func sha256Hex(_ data: Data) -> String {
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
     let succeeded = data.withUnsafeBytes { bytes in
@@ -65,4 +67,9 @@ func sha256Hex(_ data: Data) -> String {
     }
     precondition(succeeded && length == 32, "OpenSSL's SHA-256 failed")
     return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+}
+
+/// The sha256 of a file, in hex.
+public func sha256(of url: URL) throws -> String {
+    sha256Hex(try Data(contentsOf: url, options: .mappedIfSafe))
 }

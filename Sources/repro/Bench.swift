@@ -15,28 +15,29 @@ struct BenchBLAS: ParsableCommand {
         commandName: "blas",
         abstract: "Prints the OpenBLAS kernel in use, its thread count and sgemm GFLOP/s at square sizes.")
 
-    @Option(help: "Square matrix sizes to time, comma-separated.")
-    var sizes: String = "256,512,1024"
+    @Option(parsing: .upToNextOption, help: "Square matrix sizes to time (e.g. --sizes 256 512 1024).")
+    var sizes: [Int] = [256, 512, 1024]
 
     @Option(help: "Seconds to time each size for (after one warm-up product).")
     var seconds: Double = 1.0
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let bad = sizes.first(where: { $0 <= 0 }) { throw ValidationError("--sizes: \(bad) is not a positive size") }
+        guard seconds > 0 else { throw ValidationError("--seconds: \(seconds) must be positive") }
+    }
 
     func run() throws {
-        let sizes = try positiveIntegers(self.sizes, option: "--sizes")
         let selection = BLASKernel.selection
         let results = sizes.map { n in (n, SgemmBenchmark.gflops(size: n, seconds: seconds)) }
-        if json {
-            let payload: [String: Any] = [
+        if output.json {
+            return try output.printJSON([
                 "kernel": selection.coreName, "kernel_source": selection.explanation,
                 "threads": BLAS.threads, "cpu": BLASKernel.cpuModel(),
                 "thread_timeout": ProcessInfo.processInfo.environment[BLASKernel.threadTimeoutVariable] ?? "",
                 "sgemm_gflops": Dictionary(uniqueKeysWithValues: results.map { (String($0.0), $0.1) }),
-            ]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
-            return
+            ] as [String: Any])
         }
         print("CPU      \(BLASKernel.cpuModel())")
         print("kernel   \(selection.coreName) (\(selection.explanation))")
@@ -63,16 +64,6 @@ enum SgemmBenchmark {
         product()
         let (iterations, elapsed) = timeRepeatedly(seconds: seconds, product)
         return 2 * Double(n) * Double(n) * Double(n) * Double(iterations) / elapsed / 1e9
-    }
-}
-
-/// The comma-separated positive integers of an option's value, or an error naming the option.
-func positiveIntegers(_ list: String, option: String) throws -> [Int] {
-    try list.split(separator: ",").map { text -> Int in
-        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
-            throw ValidationError("\(option): '\(text)' is not a positive integer")
-        }
-        return n
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Pipeline
 import Study
 
 /// The time one study's evaluation takes, phase by phase.
@@ -20,17 +21,16 @@ struct BenchEval: ParsableCommand {
 
     @OptionGroup var options: StudyOptions
     @Option(help: "The study whose evaluation to time (a name or unique prefix).") var study = "exp09"
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let phases = try options.runner(progress: false).timeEvaluation(study)
         let total = phases.reduce(0) { $0 + $1.seconds }
-        if json {
+        if output.json {
             let payload: [String: Any] = ["study": study, "kernel": BLASKernel.selection.coreName, "threads": BLAS.threads,
                                           "total_seconds": total,
                                           "phases": phases.map { ["phase": $0.name, "seconds": $0.seconds] as [String: Any] }]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
-            return
+            return try output.printJSON(payload)
         }
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads")
         print("")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Model
+import Pipeline
 import Study
 
 /// Decoding speed of the scale model, optionally beside transformers on the same configuration.
@@ -21,17 +22,21 @@ struct BenchGenerate: ParsableCommand {
             """)
 
     @OptionGroup var timed: TimedStudyOptions
-    @Option(help: "Batch sizes to time, comma-separated.") var batches = "1,8"
+    @Option(parsing: .upToNextOption, help: "Batch sizes to time (e.g. --batches 1 8).") var batches: [Int] = [1, 8]
     @Option(help: "Prompt text tokens per request (after the query tokens).") var prompt = 24
     @Option(help: "Q-Former instruction tokens per request.") var instruction = 24
     @Option(help: "New tokens decoded per request.") var newTokens = 32
     @Option(help: "Seconds to time each batch size for, after one warm-up call.") var seconds = 5.0
     @Flag(help: "Also run tools/bench_hf.py --generate (transformers on PyTorch) and print the ratios.") var reference = false
     @Option(help: "Python interpreter for --reference.") var python = "python3"
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let bad = batches.first(where: { $0 <= 0 }) { throw ValidationError("--batches: \(bad) is not a positive batch size") }
+    }
 
     func run() throws {
-        let sizes = try positiveIntegers(batches, option: "--batches")
+        let sizes = batches
         let config = try timed.resolved().spec.model
         let model = InstructBlip(config: config, seed: 1)
         let options = GenerationOptions(maxNewTokens: newTokens, minNewTokens: newTokens)
@@ -47,12 +52,11 @@ struct BenchGenerate: ParsableCommand {
             "--instruction", "\(instruction)", "--new-tokens", "\(newTokens)", "--seconds", "\(seconds)",
         ])["tokens_per_second"] as? [String: Double] : nil
 
-        if json {
+        if output.json {
             var payload: [String: Any] = ["repro": Dictionary(uniqueKeysWithValues: ours.map { (String($0.key), $0.value) }),
                                           "kernel": BLASKernel.selection.coreName, "threads": BLAS.threads, "new_tokens": newTokens]
             if let theirs { payload["transformers"] = theirs }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
-            return
+            return try output.printJSON(payload)
         }
         let size = config.visionConfig.imageSize
         print("requests \(size)x\(size) image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt) prompt tokens, \(newTokens) new tokens (greedy, KV cache)")

@@ -15,7 +15,7 @@ struct BenchOps: ParsableCommand {
     @Option(help: "Attention heads.") var heads = 4
     @Option(help: "MLP intermediate size (LLaMA's 8/3 x width, rounded to 64).") var intermediate = 704
     @Option(help: "Seconds to time for (after three warm-up steps).") var seconds = 2.0
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard width > 0, sequence > 0, batch > 0, heads > 0, intermediate > 0 else {
@@ -49,7 +49,7 @@ struct BenchOps: ParsableCommand {
         let gemmShare = report.gemmSeconds / profiled.seconds
         let perStep = plain.seconds / Double(plain.count)
 
-        if json {
+        if output.json {
             var ops: [String: Any] = [:]
             for (name, phases) in report.ops {
                 ops[name] = Dictionary(uniqueKeysWithValues: phases.map { ($0.key.rawValue, $0.value.seconds / Double(profiled.count) * 1e3) })
@@ -60,8 +60,7 @@ struct BenchOps: ParsableCommand {
                 "step_ms": perStep * 1e3, "sgemm_share": gemmShare, "outside_sgemm_share": 1 - gemmShare,
                 "sgemm_gflops": report.gemmFlops / report.gemmSeconds / 1e9, "ops_ms_per_step": ops,
             ]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
-            return
+            return try output.printJSON(payload)
         }
         print("block    width \(width), sequence \(sequence), batch \(batch), heads \(heads), intermediate \(intermediate)")
         print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads")

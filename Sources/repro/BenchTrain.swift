@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Model
+import Pipeline
 import Study
 
 /// Training speed of a study's configuration, optionally beside transformers + peft on the same one.
@@ -32,7 +33,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Seconds to time for, after two warm-up steps.") var seconds = 10.0
     @Flag(help: "Also run tools/bench_hf.py (transformers + peft on PyTorch) and print the ratio.") var reference = false
     @Option(help: "Python interpreter for --reference.") var python = "python3"
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var output: OutputOptions
     @Flag(help: "Also print where the time goes, per op, forward and backward, and per sgemm shape.") var profileOps = false
 
     func run() throws {
@@ -71,15 +72,14 @@ struct BenchTrain: ParsableCommand {
         let theirs = reference ? try runHuggingFaceReference(config, python: python, arguments: try referenceArguments(
             spec, trainable: trainable, batch: batch, accumulation: accumulation, file: resolved.file)) : nil
 
-        if json {
+        if output.json {
             var payload: [String: Any] = ["repro": ours.dictionary, "trainable_parameters": counts.trainable, "study": resolved.name,
                                           "parameters": counts.total, "kernel": BLASKernel.selection.coreName, "threads": BLAS.threads]
             if let theirs {
                 payload["transformers"] = theirs
                 if let rate = theirs["samples_per_second"] as? Double { payload["ratio"] = ours.samplesPerSecond / rate }
             }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
-            return
+            return try output.printJSON(payload)
         }
         let lora = spec.lora.r > 0 ? "LoRA r \(spec.lora.r) alpha \(Int(spec.lora.alpha)) dropout \(spec.lora.dropout)" : "no LoRA"
         print("study    \(resolved.name): \(counts.total) parameters, \(counts.trainable) trainable (\(lora); trains \(spec.train.trainable))")
@@ -141,9 +141,9 @@ struct BenchTrain: ParsableCommand {
 /// The study whose configuration a bench times (fresh weights: speed does not depend on them).
 struct TimedStudyOptions: ParsableArguments {
     @Option(help: "The study whose configuration (model, LoRA, trained parts, batch) to time (a name or unique prefix).") var study = "exp09"
-    @Option(help: "The folder of study files.") var studies = "studies"
+    @OptionGroup var project: ProjectOptions
 
-    func resolved() throws -> ResolvedStudy { try StudyCatalog.load(directory: URL(fileURLWithPath: studies)).study(named: study) }
+    func resolved() throws -> ResolvedStudy { try project.catalog().study(named: study) }
 }
 
 /// One side of the comparison.

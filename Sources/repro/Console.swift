@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Pipeline
 import Study
 
 /// Log lines for a person at a terminal: the message alone, "warning:" or "error:" before the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import Engine
 import Foundation
+import Pipeline
 import Study
 
 /// `repro data`: look at the generated data and measure it.
@@ -26,16 +27,11 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "The study whose data recipe to use (a name or unique prefix); every study of the paper shares one.")
     var study = "instruct"
 
-    @Option(help: "The folder of study files.") var studies = "studies"
-    @Option(help: "A profile from studies/profiles/ that overlays every study (e.g. quick).") var profile: String?
+    @OptionGroup var project: ProjectOptions
 
     func load() throws -> DataRecipe {
         if let recipe { return try DataRecipe.load(from: URL(fileURLWithPath: recipe)) }
-        do {
-            return try StudyOptions.catalog(studies: studies, profile: profile).study(named: study).data
-        } catch let error as StudyError {
-            throw ValidationError(error.description)
-        }
+        return try project.catalog().study(named: study).data
     }
 }
 

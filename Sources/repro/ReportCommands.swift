@@ -6,17 +6,20 @@ import Report
 /// reported.toml are, and where the outputs go.
 struct PaperOptions: ParsableArguments {
     @OptionGroup var study: StudyOptions
-    @Option(help: ArgumentHelp("The folder of paper.toml and reported.toml.", valueName: "folder")) var paper = "paper"
-    @Option(help: ArgumentHelp("Where the tables (tables/), check.md and the report go.", valueName: "folder")) var output = "paper"
-    @Option(help: ArgumentHelp("Where the figures go.", valueName: "folder")) var figures = "figures"
+    @Option(help: ArgumentHelp("The folder of paper.toml and reported.toml (default: paper/ of the project).", valueName: "folder"))
+    var paper: String?
+    @Option(help: ArgumentHelp("Where the tables (tables/), check.md and the report go (default: paper/ of the project).", valueName: "folder"))
+    var output: String?
+    @Option(help: ArgumentHelp("Where the figures go (default: figures/ of the project).", valueName: "folder"))
+    var figures: String?
 
-    var outputFolder: URL { URL(fileURLWithPath: output) }
-    var figuresFolder: URL { URL(fileURLWithPath: figures) }
+    var outputFolder: URL { get throws { try ProjectRoot.path(output, default: "paper", option: "--output DIR") } }
+    var figuresFolder: URL { get throws { try ProjectRoot.path(figures, default: "figures", option: "--figures DIR") } }
 
     /// The paper's declarations and the stored results; each missing study is named on stderr.
     func load() throws -> PaperOutputs {
-        let outputs = try PaperOutputs.load(paperFolder: URL(fileURLWithPath: paper), catalog: try study.catalog(),
-                                            workspace: URL(fileURLWithPath: study.workspace))
+        let outputs = try PaperOutputs.load(paperFolder: try ProjectRoot.path(paper, default: "paper", option: "--paper DIR"),
+                                            catalog: try study.catalog(), workspace: try study.workspaceFolder)
         for missing in outputs.results.missing { printError(missing.description) }
         return outputs
     }
@@ -44,7 +47,7 @@ struct FiguresCommand: ParsableCommand {
     @OptionGroup var options: PaperOptions
 
     func run() throws {
-        let figures = try options.load().writeFigures(to: options.figuresFolder)
+        let figures = try options.load().writeFigures(to: try options.figuresFolder)
         printWritten(figures.files)
         if figures.figure2 == nil { throw NothingToDraw() }
     }
@@ -59,7 +62,7 @@ struct TablesCommand: ParsableCommand {
     @OptionGroup var options: PaperOptions
 
     func run() throws {
-        printWritten(try options.load().writeTables(to: options.outputFolder))
+        printWritten(try options.load().writeTables(to: try options.outputFolder))
     }
 }
 
@@ -79,7 +82,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let outputs = try options.load()
         let check = outputs.check
-        let (url, text) = try outputs.writeCheck(check, to: options.outputFolder)
+        let (url, text) = try outputs.writeCheck(check, to: try options.outputFolder)
         print(text, terminator: "")
         printError("wrote \(url.path)")
         let failed = check.failedRequired
@@ -93,16 +96,21 @@ struct CheckCommand: ParsableCommand {
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Writes the reproduced paper: figures, tables, check.md, report.md and report.tex, from stored results.",
-        discussion: "Reads results only and never trains. `make pdf` turns report.tex into a PDF where LaTeX is installed.")
+        abstract: "Writes the reproduced paper from stored results: figures, tables, check.md, report.md, report.tex and report.html.",
+        discussion: """
+            Reads results only and never trains; writes each output once and prints one line per claim \
+            with its verdict on our numbers (check.md has the rules and the numbers). `make pdf` turns \
+            report.tex into a PDF where LaTeX is installed.
+            """)
 
     @OptionGroup var options: PaperOptions
 
     func run() throws {
         let outputs = try options.load()
-        let figures = try outputs.writeFigures(to: options.figuresFolder)
+        let figures = try outputs.writeFigures(to: try options.figuresFolder)
         let check = outputs.check
-        printWritten(figures.files + (try outputs.writeTables(to: options.outputFolder)) + [try outputs.writeCheck(check, to: options.outputFolder).url]
-            + (try outputs.writeReport(check, figures: figures, to: options.outputFolder)))
+        printWritten(figures.files + (try outputs.writeTables(to: try options.outputFolder)) + [try outputs.writeCheck(check, to: try options.outputFolder).url]
+            + (try outputs.writeReport(check, figures: figures, to: try options.outputFolder)))
+        for judged in check.judged { print("\(judged.claim.id): \(judged.ours.verdict.rawValue) on our numbers (\(judged.paper.verdict.rawValue) on the paper's)") }
     }
 }

@@ -1,27 +1,8 @@
 import ArgumentParser
 import Data
 import Foundation
+import Pipeline
 import Study
-
-/// Options every study command shares: where the studies and the results live, and the profile.
-struct StudyOptions: ParsableArguments {
-    @Option(help: "The folder of study files.") var studies = "studies"
-    @Option(help: "The results workspace (database, checkpoints, outputs).") var workspace = "workspace"
-    @Option(help: "A profile from studies/profiles/ that overlays every study (e.g. quick).") var profile: String?
-
-    func catalog() throws -> StudyCatalog { try Self.catalog(studies: studies, profile: profile) }
-
-    /// The study files of `studies` under `profile`; their problems as the command line's usage error.
-    static func catalog(studies: String, profile: String?) throws -> StudyCatalog {
-        do {
-            return try StudyCatalog.load(directory: URL(fileURLWithPath: studies), profile: profile)
-        } catch let error as StudyErrors {
-            throw ValidationError(error.description)
-        } catch let error as StudyError {
-            throw ValidationError(error.description)
-        }
-    }
-}
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,9 +23,14 @@ struct ListCommand: ParsableCommand {
 
 extension StudyOptions {
     func runner(progress: Bool = true) throws -> Runner {
-        let catalog = try catalog()
-        return try Runner(catalog: catalog, workspace: Workspace(URL(fileURLWithPath: workspace)), logger: ConsoleLogHandler.logger(),
-                          progress: progress ? { Console.shared.progress($0) } : { _ in })
+        try Runner(catalog: try catalog(), workspace: Workspace(try workspaceFolder), logger: ConsoleLogHandler.logger(),
+                   progress: progress ? { Console.shared.progress($0) } : { _ in })
+    }
+
+    /// The state of each study, read without writing anything (no store yet: every study is missing).
+    func states(_ studies: [ResolvedStudy]) throws -> [StudyState] {
+        guard let store = try ResultsStore.existing(workspace: try workspaceFolder) else { return studies.map { _ in .missing } }
+        return try studies.map { try store.state(of: $0) }
     }
 }
 
@@ -68,29 +54,26 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Recompute the named studies (all, with no name) even when fresh.") var force = false
     @Flag(help: "Say what would run and why, without training.") var dryRun = false
     @Option(help: "Studies training at once, at most (default: the machine's cores; 1: one after another).")
-    var jobs = Runner.cores
-    @Flag(help: .hidden) var worker = false
+    var jobs = Provenance.cores
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs \(jobs) must be at least 1") }
-        guard !worker || studies.count == 1 else { throw ValidationError("--worker trains exactly one study") }
     }
 
     func run() throws {
-        if worker { return try runWorker() }
-        let runner = try options.runner()
         if dryRun {
-            let targets = studies.isEmpty ? runner.catalog.studies : try runner.catalog.closure(of: studies)
-            for study in targets {
-                let state = try runner.state(of: study)
+            let catalog = try options.catalog()
+            let targets = studies.isEmpty ? catalog.studies : try catalog.closure(of: studies)
+            for (study, state) in zip(targets, try options.states(targets)) {
                 if case .fresh = state, !force { print("\(study.name): fresh, would skip") } else { print("\(study.name): would train (\(describe(state)))") }
             }
             return
         }
+        let runner = try options.runner()
         let planned = try runner.plan(studies, force: force)
         if planned.isEmpty { return print("Nothing to train: every study is fresh.") }
         // Side by side only pays when some study leaves a core free.
-        guard jobs > 1, planned.count > 1, planned.contains(where: { Runner.threads(of: $0.study) < Runner.cores }) else {
+        guard jobs > 1, planned.count > 1, planned.contains(where: { $0.study.threads < Provenance.cores }) else {
             for (study, forced) in planned {
                 try runner.train(study, forced: forced)
                 Console.shared.finished(study.name)
@@ -104,14 +87,25 @@ struct RunCommand: ParsableCommand {
         if !failures.isEmpty { throw StudiesFailed(failed: failures, of: planned.count) }
     }
 
-    /// One study whose inputs are fresh, for `StudyWorkers`: progress as JSON lines on standard output.
-    private func runWorker() throws {
+}
+
+/// One study whose inputs are fresh, trained in a process of its own for `repro run` (`StudyWorkers`
+/// starts it): its progress goes to standard output as JSON lines among its log lines.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Trains one study for `repro run` (started by it, not by hand).", shouldDisplay: false)
+
+    @OptionGroup var options: StudyOptions
+    @Argument(help: "The study to train.") var study: String
+    @Flag(help: "Recompute it even when fresh.") var force = false
+
+    func run() throws {
         let encoder = JSONEncoder()
-        let runner = try Runner(catalog: try options.catalog(), workspace: Workspace(URL(fileURLWithPath: options.workspace)),
+        let runner = try Runner(catalog: try options.catalog(), workspace: Workspace(try options.workspaceFolder),
                                 logger: ConsoleLogHandler.logger()) { progress in
             FileHandle.standardOutput.write(try encoder.encode(progress) + Data("\n".utf8))
         }
-        try runner.trainAlone(studies[0], force: force)
+        try runner.trainAlone(study, force: force)
     }
 }
 
@@ -131,10 +125,9 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Say what changed for each stale study.") var why = false
 
     func run() throws {
-        let runner = try options.runner(progress: false)
-        let width = runner.catalog.studies.map(\.name.count).max() ?? 0
-        for study in runner.catalog.studies {
-            let state = try runner.state(of: study)
+        let catalog = try options.catalog()
+        let width = catalog.studies.map(\.name.count).max() ?? 0
+        for (study, state) in zip(catalog.studies, try options.states(catalog.studies)) {
             print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(state))")
             if why, case .stale(let reasons) = state {
                 for reason in reasons.prefix(12) { print("    \(reason)") }
@@ -164,16 +157,16 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The study (file name or unique prefix).") var study: String
 
     func run() throws {
-        let runner = try options.runner(progress: false)
-        let resolved = try runner.catalog.study(named: study)
+        let resolved = try options.catalog().study(named: study)
         print("\(resolved.name) (\(resolved.file))")
         print("  \(resolved.spec.description)")
         print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.startsFrom ?? "fresh weights")")
         print("  hash \(resolved.hash.prefix(16))")
-        let state = try runner.state(of: resolved)
+        let state = try options.states([resolved])[0]
         print("  state: \(describe(state))")
         guard case .fresh(let run) = state else { return }
-        let metrics = try runner.store.metrics(runId: run.id!)
+        guard let store = try ResultsStore.existing(workspace: try options.workspaceFolder) else { return }
+        let metrics = try store.metrics(runId: run.id!)
         if !metrics.isEmpty {
             print("\nmetrics")
             let image = metrics.filter { $0.condition == MetricName.image }
@@ -182,9 +175,9 @@ struct ShowCommand: ParsableCommand {
                 let control = blind[metric.name].map { String(format: "   blind control %.4g", $0) } ?? ""
                 print("  \(metric.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.4g", metric.value))\(control)")
             }
-            for shortfall in Gates.shortfalls(resolved, metrics: metrics) { print("  warning: \(shortfall)") }
+            for shortfall in GateFigures.shortfalls(resolved, metrics: metrics) { print("  warning: \(shortfall)") }
         }
-        let curve = try runner.store.curve(runId: run.id!)
+        let curve = try store.curve(runId: run.id!)
         if let first = curve.first, let last = curve.last {
             print(String(format: "\nloss curve: %d steps, train loss %.3f -> %.3f", curve.count, first.trainLoss, last.trainLoss))
             for point in curve where point.evalLoss != nil {
@@ -233,5 +226,18 @@ struct ProbeCommand: ParsableCommand {
         print("\n\(rightSeen) of \(answers.count) right with the image, \(rightBlind) with the blank image; \(changed) answers changed with the image")
         let written = try ContactSheet.write(ContactSheet.render(entries), to: URL(fileURLWithPath: output))
         print("wrote \(written.map(\.path).joined(separator: ", "))")
+    }
+}
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Prints every key a study file may set, with its value in defaults.toml and its meaning (Markdown).",
+        discussion: "README.md's study-file reference is this command's output; `make test` checks that the two agree.")
+
+    @OptionGroup var options: ProjectOptions
+
+    func run() throws {
+        print(try StudyKeys.reference(directory: try options.studiesFolder), terminator: "")
     }
 }

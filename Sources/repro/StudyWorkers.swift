@@ -1,7 +1,8 @@
 import Foundation
+import Pipeline
 import Study
 
-/// Trains studies side by side, each in a child process of this program (`repro run STUDY --worker`):
+/// Trains studies side by side, each in a child process of this program (`repro worker STUDY`):
 /// OpenBLAS's thread count is one per process, and a study's numbers depend on it, so each study
 /// gets the threads its file sets whatever else is training.
 struct StudyWorkers {
@@ -11,7 +12,7 @@ struct StudyWorkers {
     /// Trains `planned`, each after the studies it starts from, the longest by `estimate` first among
     /// those ready; returns the studies that failed (the others still ran).
     func run(_ planned: [(study: ResolvedStudy, forced: Bool)], estimate: @escaping (ResolvedStudy) -> Double) throws -> [String] {
-        var schedule = StudySchedule(planned.map(\.study), cores: Runner.cores, jobs: jobs, estimate: estimate)
+        var schedule = StudySchedule(planned.map(\.study), cores: Provenance.cores, jobs: jobs, estimate: estimate)
         let forced = Set(planned.filter(\.forced).map(\.study.name))
         let ended = EndedQueue()
         var failures: [String] = []
@@ -36,7 +37,7 @@ struct StudyWorkers {
     private func launch(_ study: String, forced: Bool, threads: Int, ended: EndedQueue) throws {
         let process = Process()
         process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["run", study, "--worker", "--studies", options.studies, "--workspace", options.workspace]
+        process.arguments = ["worker", study, "--studies", try options.project.studiesFolder.path, "--workspace", try options.workspaceFolder.path]
             + (options.profile.map { ["--profile", $0] } ?? []) + (forced ? ["--force"] : [])
         // One pipe for both streams keeps the worker's log lines and progress in the order written.
         let output = Pipe()

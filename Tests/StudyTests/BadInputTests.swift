@@ -1,4 +1,5 @@
 import Foundation
+@testable import Pipeline
 @testable import Study
 import TestSupport
 import Testing
@@ -9,6 +10,12 @@ import Testing
     @Test func everyBrokenFolderGivesItsMessage() throws {
         for item in try BadInput.cases("studies") {
             #expect(BadInput.message("studies") { _ = try StudyCatalog.load(directory: item.input) } == item.expected, "\(item.input.lastPathComponent)")
+        }
+    }
+
+    @Test func everyBrokenWorkspaceGivesItsMessage() throws {
+        for item in try BadInput.cases("workspace") {
+            #expect(BadInput.message("workspace") { _ = try ResultsStore(workspace: item.input) } == item.expected, "\(item.input.lastPathComponent)")
         }
     }
 

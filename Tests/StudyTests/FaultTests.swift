@@ -1,4 +1,5 @@
 import Foundation
+@testable import Pipeline
 @testable import Study
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Pipeline
 @testable import Study
 import Testing
 
@@ -41,7 +42,7 @@ import Testing
         #expect(base.spec.gates == ["OCR_margin": 1, "existence_margin": 30])
         #expect(base.gateFiles["OCR_margin"]?.hasSuffix("defaults.toml") == true && base.gateFiles["existence_margin"]?.hasSuffix("base.toml") == true)
         // The warning names the file that set the minimum.
-        let warnings = Gates.shortfalls(base, metrics: [MetricRecord(runId: 1, condition: "image", name: "mme.OCR", value: 50),
+        let warnings = GateFigures.shortfalls(base, metrics: [MetricRecord(runId: 1, condition: "image", name: "mme.OCR", value: 50),
                                                         MetricRecord(runId: 1, condition: "blind", name: "mme.OCR", value: 50)])
         #expect(warnings.contains { $0.contains("defaults.toml: gates.OCR_margin: base's instruct.OCR_margin is 0, below the minimum 1") }, "\(warnings)")
     }
@@ -53,7 +54,7 @@ import Testing
             MetricRecord(runId: 1, condition: condition, name: name, value: value)
         }
         let vision = [record("image", "gate.vision.shape", 0.95), record("image", "gate.vision.color", 0.5)]
-        let warnings = Gates.shortfalls(try catalog.study(named: "vision"), metrics: vision)
+        let warnings = GateFigures.shortfalls(try catalog.study(named: "vision"), metrics: vision)
         #expect(warnings.count == 2, "\(warnings)")
         #expect(warnings.contains { $0.contains("vision.toml: gates.color: vision's vision.color is 0.5, below the minimum 0.9") }, "\(warnings)")
         #expect(warnings.contains { $0.contains("vision.toml: gates.fill: vision's vision.fill was not measured") }, "\(warnings)")
@@ -62,17 +63,17 @@ import Testing
         let base = [record("image", "mme.existence", 130), record("blind", "mme.existence", 75),
                     record("image", "mme.count", 100), record("blind", "mme.count", 75),
                     record("image", "mme_perception", 900), record("blind", "mme_perception", 700)]
-        let figures = Gates.figures(.instruct, metrics: base)
+        let figures = GateFigures.figures(.instruct, metrics: base)
         #expect(figures["existence_margin"] == 55 && figures["count_margin"] == 25)
         #expect(abs(figures["perception_ratio"]! - 900.0 / 700) < 1e-12)
-        let baseWarnings = Gates.shortfalls(try catalog.study(named: "base"), metrics: base)
+        let baseWarnings = GateFigures.shortfalls(try catalog.study(named: "base"), metrics: base)
         #expect(baseWarnings.count == 2, "\(baseWarnings)")
         #expect(baseWarnings.contains { $0.contains("instruct.count_margin is 25, below the minimum 40") }, "\(baseWarnings)")
         #expect(baseWarnings.contains { $0.contains("instruct.perception_ratio is 1.286") }, "\(baseWarnings)")
 
         // A blind control that scores nothing is beaten by any score; a NaN figure is never above a minimum.
-        #expect(Gates.figures(.instruct, metrics: [record("image", "mme_perception", 10), record("blind", "mme_perception", 0)])["perception_ratio"] == .infinity)
-        let nan = Gates.shortfalls(try catalog.study(named: "vision"), metrics: [record("image", "gate.vision.shape", .nan),
+        #expect(GateFigures.figures(.instruct, metrics: [record("image", "mme_perception", 10), record("blind", "mme_perception", 0)])["perception_ratio"] == .infinity)
+        let nan = GateFigures.shortfalls(try catalog.study(named: "vision"), metrics: [record("image", "gate.vision.shape", .nan),
                                                                                  record("image", "gate.vision.color", 1), record("image", "gate.vision.fill", 1)])
         #expect(nan.count == 1 && nan[0].contains("vision.shape is nan"), "\(nan)")
     }
@@ -88,6 +89,6 @@ import Testing
         #expect(figures == ["gate.language.color": 0.5, "gate.language.existence": 1, "gate.language.location": 0,
                             "gate.language.open": 0.5, "gate.language.yes_no": 2.0 / 3, "gate.language.overall": 0.6])
         // The two kinds can be given minimums in a language study's [gates].
-        #expect(Gates.names(.language).isSuperset(of: ["open", "yes_no", "overall", "existence"]))
+        #expect(GateFigures.names(.language).isSuperset(of: ["open", "yes_no", "overall", "existence"]))
     }
 }

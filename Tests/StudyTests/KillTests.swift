@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+@testable import Pipeline
 @testable import Study
 import Testing
 

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+@testable import Pipeline
 @testable import Study
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+@testable import Pipeline
 @testable import Study
 import Testing
 

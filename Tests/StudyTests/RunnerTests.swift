@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Logging
+@testable import Pipeline
 @testable import Study
 import Testing
 

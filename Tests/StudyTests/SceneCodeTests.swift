@@ -2,6 +2,7 @@ import Data
 import Engine
 import Foundation
 import Model
+@testable import Pipeline
 @testable import Study
 import Testing
 

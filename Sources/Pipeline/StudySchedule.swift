@@ -1,3 +1,4 @@
+import Study
 /// Which studies may train side by side: each once the studies it starts from have finished, while
 /// the threads of those training fit the machine's cores and their number the jobs allowed. Of the
 /// studies ready, the longest (by an estimate such as its last run's time) starts first, so that no
@@ -13,7 +14,7 @@ public struct StudySchedule {
     let estimate: (ResolvedStudy) -> Double
 
     /// `studies` are those to train; any other study they start from counts as finished.
-    public init(_ studies: [ResolvedStudy], cores: Int, jobs: Int, threads: @escaping (ResolvedStudy) -> Int = Runner.threads(of:),
+    public init(_ studies: [ResolvedStudy], cores: Int, jobs: Int, threads: @escaping (ResolvedStudy) -> Int = \.threads,
                 estimate: @escaping (ResolvedStudy) -> Double = { _ in 0 }) {
         waiting = studies
         self.cores = max(1, cores)

@@ -1,3 +1,4 @@
+import Study
 import Data
 import Engine
 import Model

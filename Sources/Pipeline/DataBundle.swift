@@ -1,6 +1,7 @@
 import Data
 import Engine
 import Foundation
+import Study
 
 /// A data recipe's corpora and tokenizer. The corpora are regenerated (they take a fraction of a
 /// second); the tokenizer is trained once per recipe and kept in the workspace, so that every model

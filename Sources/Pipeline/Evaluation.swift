@@ -1,6 +1,7 @@
 import Data
 import Engine
 import Foundation
+import Study
 import Metrics
 import Model
 

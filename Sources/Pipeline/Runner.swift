@@ -1,23 +1,9 @@
 import Data
 import Engine
 import Foundation
+import Study
 import Logging
 import Model
-
-/// Where a study stands against the results store.
-public enum StudyState: Sendable {
-    /// A finished run of the current configuration exists.
-    case fresh(RunRecord)
-    /// Only runs of another configuration exist; the reasons say what changed.
-    case stale([String])
-    /// Never run.
-    case missing
-    /// Being trained by a live process.
-    case running(RunRecord)
-    /// Started by a process that died; `repro run` resumes it from its last state.
-    case interrupted(RunRecord)
-    case failed(RunRecord)
-}
 
 /// Trains and evaluates studies, each exactly once per configuration, in dependency order.
 public final class Runner {
@@ -38,46 +24,7 @@ public final class Runner {
         self.progress = progress
     }
 
-    // MARK: State
-
-    public func state(of study: ResolvedStudy) throws -> StudyState {
-        if let run = try store.latestRun(study: study.name, hash: study.hash) {
-            switch run.status {
-            case .finished: return .fresh(run)
-            case .failed: return .failed(run)
-            // Only a live trainer holds the study's lock; a record still "running" without it was left by a process that died.
-            case .running: return StudyLock.isHeld(workspace: workspace.root, study: study.name) ? .running(run) : .interrupted(run)
-            }
-        }
-        if let old = try store.latestRun(study: study.name) { return .stale(changes(from: old.canonical, to: study.canonical)) }
-        return .missing
-    }
-
-    /// What differs between two canonical study descriptions, one line per changed key.
-    func changes(from old: String, to new: String) -> [String] {
-        func flatten(_ object: Any, _ prefix: String, into out: inout [String: String]) {
-            if let table = object as? [String: Any] {
-                for (key, value) in table { flatten(value, prefix.isEmpty ? key : "\(prefix).\(key)", into: &out) }
-            } else if let number = object as? Double, !(object is Bool) {
-                // Float keys were widened to Double on the way: show them as written.
-                out[prefix] = String(format: "%g", number)
-            } else {
-                out[prefix] = "\(object)"
-            }
-        }
-        func keys(_ text: String) -> [String: String] {
-            var out: [String: String] = [:]
-            if let object = try? JSONSerialization.jsonObject(with: Foundation.Data(text.utf8)) { flatten(object, "", into: &out) }
-            return out
-        }
-        let (a, b) = (keys(old), keys(new))
-        return Set(a.keys).union(b.keys).sorted().compactMap { key in
-            guard a[key] != b[key] else { return nil }
-            if key.hasPrefix("inputs.") { return "starts from \(key.dropFirst(7)), whose result changed" }
-            let shown = key.hasPrefix("study.") ? String(key.dropFirst(6)) : key
-            return "\(shown): \(a[key] ?? "(unset)") -> \(b[key] ?? "(unset)")"
-        }
-    }
+    public func state(of study: ResolvedStudy) throws -> StudyState { try store.state(of: study) }
 
     // MARK: Running
 
@@ -119,14 +66,6 @@ public final class Runner {
         return try train(study, forced: force)
     }
 
-    /// The machine's cores, which a study with `threads = 0` takes all of.
-    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    /// The threads `study` computes with: its setting, or every core.
-    public static func threads(of study: ResolvedStudy) -> Int {
-        study.spec.train.threads == 0 ? cores : study.spec.train.threads
-    }
-
     /// Trains and evaluates one study under its lock, resuming an interrupted run when it can.
     @discardableResult
     public func train(_ study: ResolvedStudy, forced: Bool) throws -> RunRecord {
@@ -134,7 +73,7 @@ public final class Runner {
             logger.info("\(study.name): process \(pid) is training it; waiting for it to finish")
         }
         defer { withExtendedLifetime(lock) {} }
-        BLAS.useThreads(Self.threads(of: study))
+        BLAS.useThreads(study.threads)
         let state = try self.state(of: study)
         if !forced, case .fresh(let run) = state {
             logger.info("\(study.name): finished by another process meanwhile")
@@ -175,7 +114,7 @@ public final class Runner {
 
     /// A warning line for each of the run's gate figures below the study's minimum.
     func warnAboutGates(_ study: ResolvedStudy, runId: Int64) throws {
-        for shortfall in Gates.shortfalls(study, metrics: try store.metrics(runId: runId)) { logger.warning("\(shortfall)") }
+        for shortfall in GateFigures.shortfalls(study, metrics: try store.metrics(runId: runId)) { logger.warning("\(shortfall)") }
     }
 
     /// Records every file the run made (the model, its outputs) with its sha256; the kind is the
@@ -199,102 +138,11 @@ public final class Runner {
         return bundle
     }
 
-    /// The pipeline of one study: build, train, keep the best checkpoint, save, evaluate.
+    /// The pipeline of one study: its kind's stage trains, keeps the best checkpoint, saves and measures.
     func execute(_ study: ResolvedStudy, run: RunRecord, folder: RunFolder) throws -> [Measured] {
-        let spec = study.spec
         let data = try bundle(study.data)
-        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: spec.model.numQueryTokens, countPadding: spec.train.countPaddingInLoss)
-        func trainer(_ objective: Objective) -> Trainer {
-            Trainer(spec: spec.train, study: study.name, objective: objective, folder: folder, store: store, workspace: workspace,
-                    runId: run.id!, progress: progress)
-        }
-        var measured: [Measured] = []
-        func record(_ outcome: TrainingOutcome, _ parameters: [Tensor], trainable: Int) {
-            measured.append(Measured(condition: MetricName.image, name: MetricName.bestStep, value: Double(outcome.bestStep)))
-            if let loss = outcome.bestEvalLoss { measured.append(Measured(condition: MetricName.image, name: MetricName.bestEvalLoss, value: loss)) }
-            measured.append(Measured(condition: MetricName.image, name: MetricName.parameters, value: Double(parameters.reduce(0) { $0 + $1.count })))
-            measured.append(Measured(condition: MetricName.image, name: MetricName.trainableParameters, value: Double(trainable)))
-        }
-        let split = PretrainingSplit(data.pretraining)
-
-        switch spec.kind {
-        case .vision:
-            let model = InstructBlip(config: spec.model, seed: spec.train.seed)
-            model.setTrainable(TrainableParts(spec: "vision", layers: spec.model.textConfig.numHiddenLayers)!)
-            let probe = VisionProbe(vision: spec.model.visionConfig, heads: VisionObjective.heads, seed: spec.train.seed)
-            let objective = VisionObjective(model: model, probe: probe, data: data, train: split.trainScenes, heldOut: split.heldOutScenes)
-            logger.info("\(study.name): training the vision encoder on \(objective.trainCount) scenes")
-            record(try trainer(objective).run(), model.parameters.tensors + probe.parameters, trainable: objective.trainable.reduce(0) { $0 + $1.count })
-            measured += Gates.vision(objective)
-            try save(model, data: data, to: folder)
-
-        case .language:
-            let model = InstructBlip(config: spec.model, seed: spec.train.seed)
-            model.setTrainable(TrainableParts(spec: "language", layers: spec.model.textConfig.numHiddenLayers)!)
-            // Question rows read from the scene's code: the model learns to answer from the vectors
-            // the Q-Former will learn to write (reading rows, when the recipe asks for them, add
-            // answering from the caption as text).
-            let objective = LanguageObjective(model: model, encoder: encoder, recipe: data.recipe,
-                                              train: split.train(.question, .reading).map(\.example),
-                                              heldOut: split.heldOut(.question).map(\.example), codeNoise: spec.train.codeNoise,
-                                              codeAnswer: spec.train.codeAnswer, codeAsked: spec.train.codeAsked)
-            logger.info("\(study.name): training the language model on \(objective.trainCount) rows, reading each scene's code")
-            record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
-            measured += try Autodiff.withoutGradients {
-                try Gates.language(objective, rows: Array(split.heldOut(.question).prefix(240)), tokenizer: data.tokenizer)
-            }
-            try save(model, data: data, to: folder)
-
-        case .clip:
-            let model = ClipModel(config: clipConfig(spec, data: data), seed: spec.train.seed)
-            let objective = ClipObjective(model: model, encoder: encoder, data: data, train: split.train(.caption).map(\.example),
-                                          heldOut: split.heldOut(.caption).map(\.example))
-            logger.info("\(study.name): training the CLIP scorer on \(objective.trainCount) image-caption pairs")
-            record(try trainer(objective).run(), model.parameters.tensors, trainable: model.parameters.trainableCount)
-            measured += try Gates.clip(objective)
-            try FileManager.default.createDirectory(at: folder.model, withIntermediateDirectories: true)
-            try SafeTensors.write(model.parameters.byName, to: folder.model.appendingPathComponent("clip.safetensors"))
-
-        case .align, .instruct, .finetune:
-            let (model, loaded, fresh) = try initialModel(study)
-            if let lora = spec.lora.config { model.addLoRA(lora, seed: spec.train.seed) }
-            let counts = model.setTrainable(TrainableParts(spec: spec.train.trainable, layers: spec.model.textConfig.numHiddenLayers)!)
-            try store.recordTensors(runId: run.id!, loaded: loaded, fresh: fresh)
-            let (train, heldOut): ([Example], [Example])
-            switch spec.kind {
-            case .align, .instruct:
-                let skills = Set(spec.train.skills.compactMap(Skill.init(rawValue:)))
-                (train, heldOut) = (split.train(.caption, .question, skills: skills).map(\.example),
-                                    split.heldOut(.caption, .question, skills: skills).map(\.example))
-                guard !train.isEmpty else {
-                    throw StudyError(file: study.file, key: "train.skills",
-                                     problem: "the corpus has no questions of \(spec.train.skills); give them weight in data.skill_weights")
-                }
-            default:
-                // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
-                (train, heldOut) = (data.finetune.train.map(Example.init), data.finetune.test.map(Example.init))
-            }
-            let rowsRead = spec.train.totalSteps(trainCount: train.count) * spec.train.samplesPerStep
-            let keepVisionOutputs = model.visionIsFrozen && VisionOutputCache.pays(rowsRead: rowsRead, images: train.map(\.image))
-            if keepVisionOutputs { logger.info("\(study.name): encoding the training images once (the vision encoder is frozen)") }
-            let objective = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: train, heldOut: heldOut,
-                                                        sceneCodeWeight: spec.train.sceneCodeWeight, tokenLoss: spec.train.tokenLoss,
-                                                        codeWordWeight: spec.train.codeWordWeight, codeAnswer: spec.train.codeAnswer,
-                                                        codeAsked: spec.train.codeAsked, answerWordWeight: spec.train.answerWordWeight,
-                                                        keepVisionOutputs: keepVisionOutputs)
-            logger.info("\(study.name): training on \(train.count) examples; \(counts.trainable) of \(counts.total) parameters train; \(loaded.count) tensors loaded, \(fresh.count) new")
-            record(try trainer(objective).run(), model.parameters.tensors, trainable: counts.trainable)
-            try save(model, data: data, to: folder)
-            if spec.kind == .align && spec.train.sceneCodeWeight > 0 {
-                measured += try Autodiff.withoutGradients { try Gates.align(objective, rows: Array(split.heldOut(.question).prefix(480))) }
-            }
-            if spec.kind != .align {
-                logger.info("\(study.name): evaluating (with the blind control)")
-                let evaluator = Evaluator(data: data, encoder: encoder, spec: spec.eval, outputs: folder.outputs, clip: try clipScorer(spec))
-                measured += try evaluator.evaluate(model)
-            }
-        }
-        return measured
+        let context = StageContext(study: study, run: run, folder: folder, data: data, runner: self)
+        return try study.spec.kind.stage.run(context)
     }
 
     // MARK: Models

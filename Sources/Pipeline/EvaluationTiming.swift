@@ -1,4 +1,5 @@
 import Foundation
+import Study
 
 /// One phase of an evaluation and the seconds it took.
 public struct EvaluationPhase: Sendable {

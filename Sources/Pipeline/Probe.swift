@@ -1,6 +1,7 @@
 import Data
 import Engine
 import Foundation
+import Study
 import Model
 
 /// One held-out question answered by a trained model with the image and with a blank one.

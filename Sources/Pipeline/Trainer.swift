@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Study
 import Model
 
 /// What the trainer needs from a study: a loss on training examples, a held-out loss, and the
@@ -196,11 +197,6 @@ struct ExampleOrder {
         }
         return permutation[position % count]
     }
-}
-
-/// The sha256 of a file, in hex.
-func sha256(of url: URL) throws -> String {
-    sha256Hex(try Data(contentsOf: url, options: .mappedIfSafe))
 }
 
 extension TrainSpec {
