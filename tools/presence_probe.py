@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Issue 7's control in PyTorch: can a language model of the scale model's shapes learn to say
-whether a word is among the words it reads at the image positions, or which word follows a given
-one? The scene code is replaced by 5-15 random words (one per position, as input embeddings in
-front of BOS and the question), so no table of attribute values can be memorised: only matching
-equal words solves it. The language stage's runs in our engine stayed at chance on `presence`;
-this shows whether transformers' LLaMA of the same size does any better.
+"""A control in PyTorch for the language stage: can a language model of the scale model's shapes
+learn to say whether a word is among the words it reads at the image positions, or which word
+follows a given one? The scene code is replaced by 5-15 random words (one per position, as input
+embeddings in front of BOS and the question), so no table of attribute values can be memorised:
+only matching equal words solves it. The language stage's runs in our engine stayed at chance on
+`presence`; this shows whether transformers' LLaMA of the same size does any better.
 
     pip install "torch==2.13.0+cpu" transformers
     python3 tools/presence_probe.py [--task presence|short|next] [--layers 6 --heads 4 --steps 1425] [--marker]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 7's control for the Q-Former, in PyTorch: can transformers' InstructBLIP Q-Former, at the
+"""A control for the Q-Former (the align stage), in PyTorch: can transformers' InstructBLIP Q-Former, at the
 scale model's shapes, learn to answer "Is there a red circle in the image?" when trained directly on
 the yes/no answer, read by a linear head from one query (the code's answer position)?
 
@@ -52,7 +52,7 @@ def arguments():
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=32)
-    # 3e-3, the align stage's rate before issue 7's twelfth session, held MME's four checks at 0.63 even
+    # 3e-3, the align stage's earlier rate, held MME's four checks at 0.63 even
     # with the asked target, where 1e-3 learns them to 0.93 (position aside).
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--noise", type=float, default=0.3)
@@ -197,7 +197,7 @@ def main():
                                        encoder_hidden_size=WIDTH, max_position_embeddings=64,
                                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     qformer = InstructBlipQFormerModel(config)
-    # Small and random, not transformers' zeros (DESIGN.md: zero queries blow up the LayerNorm's gradient).
+    # Small and random, not transformers' zeros (zero queries blow up the LayerNorm's gradient; docs/findings.md).
     queries = torch.nn.Parameter(torch.randn(1, QUERIES, WIDTH) * 0.02)
     answer_head = torch.nn.Linear(WIDTH, 2)
     asked_head = torch.nn.Linear(WIDTH, world.attributes)

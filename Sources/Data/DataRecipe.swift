@@ -34,7 +34,7 @@ public struct DataRecipe: Codable, Hashable, Sendable {
     public var readingRowsPerScene = 0
     /// Whether a position question in a scene of two objects compares the object it names with "the
     /// other object", rather than naming both: finding the first of two objects named was the step a
-    /// small Q-Former failed at (issue 7's note), and with two objects "the other" is exact.
+    /// small Q-Former failed at (see docs/findings.md, align), and with two objects "the other" is exact.
     public var positionOtherObject = false
     /// Share of pretraining questions asked in yes/no form (the rest are open, with a short answer).
     public var yesNoFraction = 0.5

@@ -26,7 +26,7 @@ public struct SceneCode: Hashable, Sendable {
     /// Numbers and the relations above and below are not among them. As a code group they give
     /// the Q-Former a target on what was asked:
     /// without one, a yes/no check has no signal that either the image or the instruction alone
-    /// explains, and the Q-Former stays at the majority answer (issue 7's note).
+    /// explains, and the Q-Former stays at the majority answer (see docs/findings.md, align).
     public static func askedWords(_ instruction: String, recipe: DataRecipe) -> [String] {
         let world = Set(recipe.colors.map(\.rawValue) + recipe.shapes.flatMap { [$0.rawValue, $0.plural] }
                         + recipe.sizes.map(\.rawValue) + recipe.fills.map(\.rawValue) + recipe.backgrounds.map(\.rawValue)

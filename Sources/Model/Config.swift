@@ -13,7 +13,7 @@ public struct VisionConfig: Codable, Hashable, Sendable {
     public var layerNormEps: Float = 1e-6
     public var qkvBias = true
     /// Standard deviation for weights trained from scratch. `transformers` defaults to 1e-10,
-    /// which starts the ViT dead (DESIGN.md); 0.02 trains.
+    /// which starts the ViT dead (measured; see docs/findings.md, initialisation); 0.02 trains.
     public var initializerRange: Float = 0.02
 
     public init() {}

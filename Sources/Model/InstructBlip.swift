@@ -58,7 +58,7 @@ public struct ModelInputs {
 public final class InstructBlip {
     public let config: InstructBlipConfig
     let vision: VisionEncoder
-    /// `[1, Q, Dq]`. Started small and random: zeros with LayerNorm eps 1e-12 blew up the gradients (DESIGN.md).
+    /// `[1, Q, Dq]`. Started small and random: zeros with LayerNorm eps 1e-12 blew up the gradients (see docs/findings.md, initialisation).
     let queryTokens: Tensor
     let qformer: QFormer
     let languageProjection: Linear

@@ -55,7 +55,7 @@ enum Gates {
     /// alignment can teach, since a Q-Former that wrote the code perfectly would score this. (Read
     /// without the answer, a model trained with it scores about 0.14: it reads the answer, not the
     /// cells.) `open` and `yes_no` split the questions by the kind of answer: reading a word out of
-    /// the code and checking a claim against it are learned at very different speeds (issue 7's note).
+    /// the code and checking a claim against it are learned at very different speeds (see docs/findings.md, language stage).
     static func language(_ objective: LanguageObjective, rows: [PretrainingSample], tokenizer: Tokenizer) throws -> [Measured] {
         var tally = AnswerTally()
         for start in stride(from: 0, to: rows.count, by: 16) {
@@ -86,7 +86,7 @@ enum Gates {
     /// `lm_answers`: the share the frozen language model answers exactly when it reads the Q-Former's
     /// output in place of the scene's code: what the two stages give together, before instruction
     /// tuning; `lm_<skill>` the same per skill (on MME's questions, two seeds' Q-Formers answered
-    /// existence 0.94 and 0.79 themselves, their language models 0.89 and 0.61: issue 7's note).
+    /// existence 0.94 and 0.79 themselves, their language models 0.89 and 0.61; see docs/findings.md, align).
     static func align(_ objective: VisionLanguageObjective, rows: [PretrainingSample]) throws -> [Measured] {
         let model = objective.model, encoder = objective.encoder, recipe = objective.data.recipe
         let yesNo = Self.yesNoAnswers

@@ -237,10 +237,10 @@ final class VisionObjective: SplitObjective {
 
     /// The heads, in the order `targets` lists their classes. `patch_cell` asks each patch token
     /// which cell it lies in: without it the patches carried what they show but hardly where, and
-    /// the Q-Former's queries had nothing to find their cells by (issue 7's note). `column_relation`
+    /// the Q-Former's queries had nothing to find their cells by (see docs/findings.md, vision stage). `column_relation`
     /// and `row_relation` ask each of two objects where it lies from the other, so that a position
     /// question reads one object's patches as a colour question does (without them the Q-Former's
-    /// position answers stayed near a blank image's, issue 7's note).
+    /// position answers stayed near a blank image's; see docs/findings.md, vision stage).
     static let heads: [VisionProbe.Head] = [
         .init(name: "shape", classes: VisionTargets.shapeClasses, reads: .cell),
         .init(name: "color", classes: VisionTargets.colorClasses, reads: .cell),

@@ -2,7 +2,7 @@ import Engine
 import Model
 
 /// What a study trains. The first five make the base model and the CLIP scorer, as InstructBLIP
-/// was made (DESIGN.md); `finetune` is one of the paper's experiments.
+/// was made (docs/design.md); `finetune` is one of the paper's experiments.
 public enum StudyKind: String, Codable, Hashable, Sendable, CaseIterable {
     /// The ViT, supervised on per-cell scene targets (stand-in for EVA-CLIP).
     case vision
