@@ -4,7 +4,7 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
 REPRO := .build/release/repro
 
-.PHONY: paper test deps build bench fixtures clean figures tables check report pdf
+.PHONY: paper test deps build bench fixtures clean figures tables check report pdf keys
 
 # PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
 # toy numbers never overwrite the committed paper/ and figures/.
@@ -13,14 +13,11 @@ PAPER_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/paper,paper)
 FIGURES_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/figures,figures)
 REPORT_FLAGS := $(if $(PROFILE),--profile $(PROFILE)) --output $(PAPER_DIR) --figures $(FIGURES_DIR)
 
-## paper: the full reproduction: train and evaluate every study that is not fresh, then the figure,
-## tables, report and check from the stored results (PROFILE=quick for the toy profile)
+## paper: the full reproduction: train and evaluate every study that is not fresh, then the figures,
+## tables, check and report from the stored results, each written once (PROFILE=quick for the toy profile)
 paper: build
 	$(REPRO) run $(if $(PROFILE),--profile $(PROFILE))
-	$(REPRO) figures $(REPORT_FLAGS)
-	$(REPRO) tables $(REPORT_FLAGS)
 	$(REPRO) report $(REPORT_FLAGS)
-	$(REPRO) check $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test
 test: deps
@@ -33,6 +30,11 @@ test: deps
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
 	@# The data commands describe the studies' data (96x96 scenes of at most 2 objects), not the code's defaults.
 	.build/debug/repro data stats | grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels"
+	@# README's study-file reference is what `repro keys` prints (`make keys` rewrites it).
+	.build/debug/repro keys > .build/study-keys.md
+	awk '/^<!-- BEGIN study keys/{f=1;next}/^<!-- END study keys/{f=0}f' README.md | diff .build/study-keys.md -
+	@# Errors a user can act on: outside a project, and with broken study folders and workspaces.
+	bash Tests/CommandLine/errors-a-user-can-act-on.sh .build/debug/repro
 	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
 	rm -rf .build/quick-workspace
 	(.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1; echo "exit status $$?") | tee .build/quick-run.log
@@ -120,6 +122,13 @@ fixtures:
 	python3 tools/make_engine_fixtures.py
 	python3 tools/make_metric_fixtures.py
 	python3 tools/make_data_fixtures.py
+
+## keys: rewrite README.md's study-file reference from `repro keys`
+keys:
+	$(SWIFT) build --product repro
+	.build/debug/repro keys > .build/study-keys.md
+	awk 'BEGIN{while((getline l < ".build/study-keys.md")>0) t=t l "\n"} /^<!-- END study keys/{printf "%s", t; f=0} !f{print} /^<!-- BEGIN study keys/{f=1}' README.md > .build/README.md
+	mv .build/README.md README.md
 
 clean:
 	rm -rf .build
