@@ -41,7 +41,9 @@ struct Evaluator {
         for condition in [MetricName.image, MetricName.blind] {
             let blank = condition == MetricName.blind
             func add(_ name: String, _ value: Double) { measured.append(Measured(condition: condition, name: name, value: value)) }
-            add(MetricName.testLoss, try timed("test loss, \(condition)") { try testLoss(model, examples, blank: blank) })
+            let loss = try timed("test loss, \(condition)") { try testLoss(model, examples, blank: blank) }
+            add(MetricName.testLoss, loss.mean)
+            var items = loss.items.map { ["loss_sum": $0.sum, "tokens": Double($0.tokens)] }
 
             let replies = try timed("test replies, \(condition)") {
                 try generate(model, generated.map { ($0.image, $0.query) }, blank: blank, maxNewTokens: spec.maxNewTokens)
@@ -52,13 +54,23 @@ struct Evaluator {
                 add(MetricName.rouge1, rouge.meanF(.rouge1))
                 add(MetricName.rouge2, rouge.meanF(.rouge2))
                 add(MetricName.rougeL, rouge.meanF(.rougeL))
+                for (index, sample) in rouge.samples.enumerated() {
+                    items[index][MetricName.rouge1] = sample.rouge1.fmeasure
+                    items[index][MetricName.rouge2] = sample.rouge2.fmeasure
+                    items[index][MetricName.rougeL] = sample.rougeL.fmeasure
+                }
                 add(MetricName.bleu, BLEU.corpus(references: references, candidates: replies).value)
             }
             if let clip {
                 // The generated text against the real image, also for the blind control.
-                add(MetricName.clipScore, try timed("CLIP score, \(condition)") { try clipScore(clip, images: generated.map(\.image), texts: replies) })
+                let cosines = try timed("CLIP score, \(condition)") { try clipCosines(clip, images: generated.map(\.image), texts: replies) }
+                // Summed by batches of 32, as the score has always been: the same bits.
+                let total = stride(from: 0, to: cosines.count, by: 32).reduce(0.0) { $0 + cosines[$1..<min($1 + 32, cosines.count)].reduce(0, +) }
+                add(MetricName.clipScore, total / Double(max(cosines.count, 1)))
+                for (index, cosine) in cosines.enumerated() { items[index][MetricName.clipScore] = cosine }
             }
             try writeGenerations(generated, replies, to: outputs.appendingPathComponent("generations-\(condition).jsonl"))
+            try TestItems.write(items, to: TestItems.file(outputs: outputs, condition: condition))
 
             if spec.benchmark {
                 let scores = try timed("MME benchmark, \(condition)") {
@@ -73,17 +85,31 @@ struct Evaluator {
         return measured
     }
 
-    /// Mean token cross-entropy over the responses (the paper's test loss).
-    func testLoss(_ model: InstructBlip, _ examples: [Example], blank: Bool) throws -> Double {
+    /// Mean token cross-entropy over the responses (the paper's test loss), and each example's sum
+    /// and count of token losses (the paired bootstrap resamples examples).
+    func testLoss(_ model: InstructBlip, _ examples: [Example], blank: Bool) throws -> (mean: Double, items: [(sum: Double, tokens: Int)]) {
         var total = 0.0, tokens = 0
+        var items: [(sum: Double, tokens: Int)] = []
         try Autodiff.withoutGradients {
             for start in stride(from: 0, to: examples.count, by: 8) {
-                let inputs = try encoder.batch(Array(examples[start..<min(start + 8, examples.count)]), data: data, blank: blank)
-                total += Double(try model.forward(inputs, .evaluation(), reduction: .sum, allLogits: false).loss!.scalar)
+                let rows = min(start + 8, examples.count) - start
+                let inputs = try encoder.batch(Array(examples[start..<start + rows]), data: data, blank: blank)
+                let (logits, loss) = try model.forward(inputs, .evaluation(), reduction: .sum, allLogits: false)
+                total += Double(loss!.scalar)
                 tokens += PromptEncoder.countedTokens(inputs.labels!)
+                // logits: [counted, V], the counted targets in row order.
+                let targets = model.shiftedTargets(inputs.labels!, batch: rows)
+                let length = targets.count / rows, v = logits.shape[1]
+                var rowItems = [(sum: Double, tokens: Int)](repeating: (0, 0), count: rows)
+                for (position, index) in targets.indices.filter({ targets[$0] != ignoreIndex }).enumerated() {
+                    let row = logits.data + position * v
+                    rowItems[index / length].sum += Double(logSumExp(row, count: v) - row[Int(targets[index])])
+                    rowItems[index / length].tokens += 1
+                }
+                items += rowItems
             }
         }
-        return total / Double(max(tokens, 1))
+        return (total / Double(max(tokens, 1)), items)
     }
 
     /// Greedy (or beam) replies to each (image, query), decoded to text.
@@ -121,9 +147,9 @@ struct Evaluator {
         return try MME.score(subtasks)
     }
 
-    /// Mean cosine between each image and its text, by the CLIP scorer.
-    func clipScore(_ clip: ClipModel, images: [ImageSource], texts: [String]) throws -> Double {
-        var total = 0.0
+    /// The cosine between each image and its text, by the CLIP scorer (their mean is the CLIP score).
+    func clipCosines(_ clip: ClipModel, images: [ImageSource], texts: [String]) throws -> [Double] {
+        var cosines: [Double] = []
         try Autodiff.withoutGradients {
             for start in stride(from: 0, to: images.count, by: 32) {
                 let range = start..<min(start + 32, images.count)
@@ -131,10 +157,10 @@ struct Evaluator {
                 let (ids, mask) = clipText(range.map { texts[$0] }, encoder: encoder, limit: clip.config.maxPositions)
                 let a = clip.imageEmbeddings(pixels, .evaluation())
                 let b = clip.textEmbeddings(ids: ids, mask: mask, batch: range.count, .evaluation())
-                total += pairwiseCosine(a, b).reduce(0) { $0 + Double($1) }
+                cosines += pairwiseCosine(a, b).map(Double.init)
             }
         }
-        return total / Double(max(images.count, 1))
+        return cosines
     }
 
     func writeGenerations(_ examples: [Example], _ replies: [String], to url: URL) throws {

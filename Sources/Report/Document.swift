@@ -107,6 +107,23 @@ public struct ReportTable: Sendable {
         case text(Text)
         /// nil: no value (shown as an em dash).
         case number(Double?)
+        /// A mean over seeds and the half-width of its 95% interval, shown "4.494 ± 0.031".
+        case estimate(Double, plusMinus: Double)
+
+        /// A number from an estimate over seeds: with its interval when there are two seeds or more.
+        public static func of(_ estimate: Estimate?) -> Cell {
+            guard let estimate else { return .number(nil) }
+            return estimate.interval.map { .estimate(estimate.mean, plusMinus: $0.halfWidth) } ?? .number(estimate.mean)
+        }
+
+        /// The number the cell shows (the mean, for an estimate).
+        var value: Double? {
+            switch self {
+            case .text: nil
+            case .number(let value): value
+            case .estimate(let mean, _): mean
+            }
+        }
     }
 
     public struct Row: Sendable {
@@ -143,10 +160,7 @@ public struct ReportTable: Sendable {
     /// The rows that hold the best value of `column`, if it is ranked.
     public func best(column: Int) -> Set<Int> {
         guard case .number(let format, let better?) = columns[column].kind else { return [] }
-        let values: [Double?] = rows.map { row in
-            guard row.ranked, case .number(let value) = row.cells[column] else { return nil }
-            return value
-        }
+        let values: [Double?] = rows.map { row in row.ranked ? row.cells[column].value : nil }
         return bestIndices(values, better: better, format: format)
     }
 }

@@ -99,6 +99,10 @@ public enum LaTeX {
                     guard case .number(let format, _) = table.columns[column].kind else { return String(value) }
                     let shown = number(format.string(value))
                     return best[column].contains(index) ? "\\textbf{\(shown)}" : shown
+                case .estimate(let mean, let plusMinus):
+                    guard case .number(let format, _) = table.columns[column].kind else { return "\(mean) $\\pm$ \(plusMinus)" }
+                    let shown = number(format.string(mean))
+                    return (best[column].contains(index) ? "\\textbf{\(shown)}" : shown) + " $\\pm$ " + number(format.string(plusMinus))
                 }
             }
             lines.append("    " + cells.joined(separator: " & ") + " \\\\")

@@ -43,6 +43,10 @@ public enum Markdown {
                     guard case .number(let format, _) = table.columns[column].kind else { return String(value) }
                     let shown = format.string(value)
                     return best[column].contains(index) ? "**\(shown)**" : shown
+                case .estimate(let mean, let plusMinus):
+                    guard case .number(let format, _) = table.columns[column].kind else { return "\(mean) ± \(plusMinus)" }
+                    let shown = format.string(mean)
+                    return (best[column].contains(index) ? "**\(shown)**" : shown) + " ± " + format.string(plusMinus)
                 }
             }
             lines.append("| " + cells.joined(separator: " | ") + " |")

@@ -2,7 +2,7 @@ import Foundation
 import Metrics
 import Study
 
-/// The fresh result of one study: its newest finished run for the study's current hash.
+/// The fresh result of one study's replicate: its newest finished run for the replicate's current hash.
 public struct StudyResult: Sendable {
     public let study: ResolvedStudy
     public let run: RunRecord
@@ -11,6 +11,9 @@ public struct StudyResult: Sendable {
     /// The run's replies to the MME-style benchmark (with the images) that MME's rules read as a
     /// yes or a no, of all its replies; nil when the run wrote no benchmark files.
     public var benchmarkReplies: ReplyCount? = nil
+    /// Each test example's results with the images (`TestItems`), in test-split order; nil when
+    /// the run kept none.
+    public var items: [[String: Double]]? = nil
 
     /// A stored number; parameter counts describe the model, so the blind condition falls back to
     /// the images' count when it has none of its own.
@@ -59,50 +62,79 @@ public struct MissingResult: Sendable, Equatable, CustomStringConvertible {
     public var description: String { text.plain }
 }
 
-/// What the store holds for the studies a report shows.
+/// A number over a study's seeds: their values, mean and 95% Student-t interval (none for one seed).
+public struct Estimate: Sendable, Equatable {
+    /// One per seed with a result, in seed order.
+    public let values: [Double]
+    public var mean: Double { Summary(values).mean }
+    /// Student's t over the seeds, n - 1 degrees of freedom; nil with fewer than two.
+    public var interval: StudentInterval? { StudentInterval.confidence(values) }
+
+    public init?(_ values: [Double]) {
+        guard !values.isEmpty else { return nil }
+        self.values = values
+    }
+}
+
+/// What the store holds for the studies a report shows: every replicate (seed) of each.
 public struct StoredResults: Sendable {
-    public let results: [String: StudyResult]
+    /// Study -> its replicates that have a fresh result, in seed order.
+    public let replicates: [String: [StudyResult]]
     /// In the order the studies were asked for.
     public let missing: [MissingResult]
 
-    public init(results: [String: StudyResult], missing: [MissingResult]) {
-        self.results = results
+    public init(replicates: [String: [StudyResult]], missing: [MissingResult]) {
+        self.replicates = replicates.filter { !$0.value.isEmpty }
         self.missing = missing
     }
 
-    public subscript(study: String) -> StudyResult? { results[study] }
+    /// A study's first replicate (its own seed): what one-run views (curves, provenance) show.
+    public subscript(study: String) -> StudyResult? { replicates[study]?.first }
 
+    /// Each study's first replicate.
+    public var results: [String: StudyResult] { replicates.compactMapValues(\.first) }
+
+    /// The mean over the study's seeds.
     public func value(_ study: String, _ metric: String, condition: String = MetricName.image) -> Double? {
-        results[study]?.value(metric, condition: condition)
+        estimate(study, metric, condition: condition)?.mean
     }
 
-    /// Reads the results of the named studies from the workspace's store, without creating the
-    /// store: an empty or absent workspace leaves every study missing.
+    /// The study's value per seed with its mean and interval; nil when no seed has it.
+    public func estimate(_ study: String, _ metric: String, condition: String = MetricName.image) -> Estimate? {
+        Estimate((replicates[study] ?? []).compactMap { $0.value(metric, condition: condition) })
+    }
+
+    /// Reads the results of the named studies (every replicate of each) from the workspace's store,
+    /// opened read-only: an empty or absent workspace leaves every study missing.
     public static func read(workspace: URL, catalog: StudyCatalog, studies names: [String]) throws -> StoredResults {
-        let studies = try names.map { try catalog.study(named: $0) }
         let store = try ResultsStore.existing(workspace: workspace)
-        var results: [String: StudyResult] = [:]
+        var replicates: [String: [StudyResult]] = [:]
         var missing: [MissingResult] = []
-        for study in studies {
-            let latest = try store?.latestRun(study: study.name, hash: study.hash)
-            if let store, let run = latest, run.status == .finished, let id = run.id {
-                var result = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
-                result.benchmarkReplies = ReplyCount.read(Workspace(workspace).benchmarkFolder(study: study.name, hash: study.hash, condition: MetricName.image))
-                results[study.name] = result
-                continue
+        for name in names {
+            let base = try catalog.study(named: name)
+            for study in try catalog.replicates(of: base.name) {
+                let latest = try store?.latestRun(study: study.name, hash: study.hash)
+                if let store, let run = latest, run.status == .finished, let id = run.id {
+                    var result = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
+                    let outputs = RunFolder(url: Workspace(workspace).runFolder(study: study.name, hash: study.hash)).outputs
+                    result.benchmarkReplies = ReplyCount.read(Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
+                    result.items = TestItems.read(TestItems.file(outputs: outputs, condition: MetricName.image))
+                    replicates[base.name, default: []].append(result)
+                    continue
+                }
+                let state: String
+                switch latest?.status {
+                case .running: state = "a run is under way, process \(latest!.pid)"
+                case .failed: state = "its last run failed: \(latest!.error ?? "no error recorded")"
+                default: state = try store?.latestRun(study: study.name) != nil ? "the stored runs are for an earlier configuration" : ""
+                }
+                // `repro run` takes a study by any unique prefix: the experiment's number when it is one.
+                let short = String(base.name.prefix { $0 != "-" })
+                let name = catalog.studies.filter { $0.name == $0.base && $0.name.hasPrefix(short) }.count == 1 ? short : base.name
+                missing.append(MissingResult(study: study.name, state: state,
+                                             command: "repro run \(name)" + (catalog.profile.map { " --profile \($0)" } ?? "")))
             }
-            let state: String
-            switch latest?.status {
-            case .running: state = "a run is under way, process \(latest!.pid)"
-            case .failed: state = "its last run failed: \(latest!.error ?? "no error recorded")"
-            default: state = try store?.latestRun(study: study.name) != nil ? "the stored runs are for an earlier configuration" : ""
-            }
-            // `repro run` takes a study by any unique prefix: the experiment's number when it is one.
-            let short = String(study.name.prefix { $0 != "-" })
-            let name = catalog.studies.filter { $0.name.hasPrefix(short) }.count == 1 ? short : study.name
-            missing.append(MissingResult(study: study.name, state: state,
-                                         command: "repro run \(name)" + (catalog.profile.map { " --profile \($0)" } ?? "")))
         }
-        return StoredResults(results: results, missing: missing)
+        return StoredResults(replicates: replicates, missing: missing)
     }
 }

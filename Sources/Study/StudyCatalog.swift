@@ -4,10 +4,16 @@ import Foundation
 import Model
 import TOMLKit
 
-/// A study after `extends` and the profile are merged, validated, and hashed.
+/// A study after `extends` and the profile are merged, validated, and hashed: one replicate (one
+/// seed) of a study file.
 public struct ResolvedStudy: Sendable {
-    /// The file name without `.toml`, e.g. `exp03-medium-enhanced`.
+    /// The file name without `.toml` (`exp03-medium-enhanced`), with `@<seed>` for a replicate
+    /// whose seed is not the file's own (`exp03-medium-enhanced@1`).
     public let name: String
+    /// The study file's name: what every replicate of it shares, and what paper.toml names.
+    public let base: String
+    /// `train.seed` of this replicate.
+    public var seed: UInt64 { spec.train.seed }
     public let file: String
     public let spec: StudySpec
     public let data: DataRecipe
@@ -29,9 +35,10 @@ public struct StudyCatalog: Sendable {
     /// In dependency order: each study after those it needs.
     public let studies: [ResolvedStudy]
 
-    /// Reads, merges, validates and hashes every study file. All problems in all files are
-    /// reported together, one line each.
-    public static func load(directory: URL, profile: String? = nil) throws -> StudyCatalog {
+    /// Reads, merges, validates and hashes every study file, and makes each study's replicates. All
+    /// problems in all files are reported together, one line each. `seeds` replaces the seeds of
+    /// the studies it names (all studies that replicate, when it names none).
+    public static func load(directory: URL, profile: String? = nil, seeds: SeedChoice? = nil) throws -> StudyCatalog {
         var loader = TreeLoader(directory: directory)
         let profileTree = try profile.map { try loader.profile(named: $0) }
         var isFolder: ObjCBool = false
@@ -50,6 +57,11 @@ public struct StudyCatalog: Sendable {
         var errors: [StudyError] = []
         var parsed: [(name: String, file: String, spec: StudySpec, data: DataRecipe, tree: SourcedTree)] = []
         for file in files {
+            guard !file.contains("@") else {
+                errors.append(StudyError(file: directory.appendingPathComponent(file).path, key: nil,
+                                         problem: "has '@' in its name, which names a study's replicates (exp03@1); rename the file"))
+                continue
+            }
             do {
                 var tree = try loader.resolve(file)
                 if let profileTree { tree = profileTree.apply(to: tree, study: String(file.dropLast(5))) }
@@ -84,37 +96,71 @@ public struct StudyCatalog: Sendable {
             throw StudyErrors(errors: errors.filter { seen.insert($0.description).inserted })
         }
         let order = try dependencyOrder(dependencies, files: Dictionary(uniqueKeysWithValues: parsed.map { ($0.name, $0.file) }))
+        // The studies --seeds names, by exact name or unique prefix (none: every study that replicates).
+        let seeded: Set<String>? = try seeds.map { choice in
+            Set(try choice.studies.map { name in
+                let matches = parsed.map(\.name).filter { $0 == name || $0.hasPrefix(name) }
+                guard let match = matches.first(where: { $0 == name }) ?? (matches.count == 1 ? matches[0] : nil) else {
+                    throw StudyError(file: directory.path, key: nil, problem: matches.isEmpty
+                        ? "no study is named '\(name)' (studies: \(parsed.map(\.name).sorted().joined(separator: ", ")))"
+                        : "'\(name)' matches \(matches.joined(separator: ", ")); give more of the name")
+                }
+                return match
+            })
+        }
+        // Each replicate's name by base study and seed; a replicate starts from the replicate of the
+        // same seed of each study it needs, where that study has one, else from the study itself.
+        var replicateNames: [String: [UInt64: String]] = [:]
         var hashes: [String: String] = [:]
         var resolved: [ResolvedStudy] = []
-        for name in order {
-            let study = parsed.first { $0.name == name }!
-            let canonical = canonicalJSON(spec: study.spec, data: study.data,
-                                          dependencies: dependencies[name]!.map { ($0, hashes[$0]!) })
-            let hash = sha256Hex(Data(canonical.utf8))
-            hashes[name] = hash
-            let gateFiles = Dictionary(uniqueKeysWithValues: study.spec.gates.keys.map { ($0, study.tree.file(of: "gates.\($0)")) })
-            resolved.append(ResolvedStudy(name: name, file: directory.appendingPathComponent(study.file).path, spec: study.spec,
-                                          data: study.data, canonical: canonical, hash: hash, dependencies: dependencies[name]!,
-                                          gateFiles: gateFiles))
+        for base in order {
+            let study = parsed.first { $0.name == base }!
+            let first = study.spec.train.seed
+            var replicateSeeds = (0..<UInt64(max(study.spec.replicates, 1))).map { first + $0 }
+            if let seeds, let seeded, seeded.isEmpty ? study.spec.replicates > 1 : seeded.contains(base) {
+                replicateSeeds = seeds.seeds(from: first)
+            }
+            for seed in replicateSeeds {
+                var spec = study.spec
+                spec.train.seed = seed
+                let name = seed == study.spec.train.seed ? base : "\(base)@\(seed)"
+                let needs = dependencies[base]!.map { replicateNames[$0]?[seed] ?? $0 }
+                let canonical = canonicalJSON(spec: spec, data: study.data, dependencies: needs.map { ($0.split(separator: "@")[0].description, hashes[$0]!) })
+                let hash = sha256Hex(Data(canonical.utf8))
+                hashes[name] = hash
+                replicateNames[base, default: [:]][seed] = name
+                let gateFiles = Dictionary(uniqueKeysWithValues: spec.gates.keys.map { ($0, study.tree.file(of: "gates.\($0)")) })
+                resolved.append(ResolvedStudy(name: name, base: base, file: directory.appendingPathComponent(study.file).path, spec: spec,
+                                              data: study.data, canonical: canonical, hash: hash, dependencies: needs, gateFiles: gateFiles))
+            }
         }
         return StudyCatalog(directory: directory, profile: profile, studies: resolved)
     }
 
-    /// The study named exactly, or the only one whose name starts with `prefix`.
+    /// The replicates of the study `name` names (a study file's name or unique prefix: every seed;
+    /// a replicate's own name: that one), in seed order.
+    public func replicates(of name: String) throws -> [ResolvedStudy] {
+        if let exact = studies.first(where: { $0.name == name }), exact.name != exact.base { return [exact] }
+        let base = try study(named: name).base
+        return studies.filter { $0.base == base }
+    }
+
+    /// The study named exactly (a replicate by its own name), or the only study file whose name
+    /// starts with `prefix` (its first replicate).
     public func study(named prefix: String) throws -> ResolvedStudy {
         if let exact = studies.first(where: { $0.name == prefix }) { return exact }
-        let matches = studies.filter { $0.name.hasPrefix(prefix) }
+        let matches = studies.filter { $0.name == $0.base && $0.name.hasPrefix(prefix) }
         guard matches.count == 1 else {
             throw StudyError(file: directory.path, key: nil, problem: matches.isEmpty
-                ? "no study is named '\(prefix)' (studies: \(studies.map(\.name).joined(separator: ", ")))"
+                ? "no study is named '\(prefix)' (studies: \(studies.filter { $0.name == $0.base }.map(\.name).joined(separator: ", ")))"
                 : "'\(prefix)' matches \(matches.map(\.name).joined(separator: ", ")); give more of the name")
         }
         return matches[0]
     }
 
-    /// The named studies and everything they need, in dependency order.
+    /// The named studies (every replicate of each) and everything they need, in dependency order.
     public func closure(of names: [String]) throws -> [ResolvedStudy] {
-        var wanted = Set(try names.map { try study(named: $0).name })
+        var wanted = Set(try names.flatMap { try replicates(of: $0).map(\.name) })
         var changed = true
         while changed {
             changed = false
@@ -127,6 +173,54 @@ public struct StudyCatalog: Sendable {
         }
         return studies.filter { wanted.contains($0.name) }
     }
+}
+
+/// Seeds chosen on the command line (`repro run exp03 --seeds 0-4`): a count (the first N seeds
+/// from each study's own), a list (`0,2,5`) or a range (`0-4`).
+public struct SeedChoice: Sendable, Equatable {
+    public enum Seeds: Sendable, Equatable {
+        case count(Int)
+        case list([UInt64])
+    }
+
+    public let choice: Seeds
+    /// The studies whose seeds it sets; none: every study that replicates.
+    public let studies: [String]
+
+    /// Parses `--seeds`; a bad value is one line naming it and what is allowed.
+    public init(parsing text: String, studies: [String] = []) throws {
+        self.studies = studies
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let allowed = "give a count (3), a list (0,2,5) or a range (0-4) of seeds"
+        if let count = Int(trimmed) {
+            guard count >= 1 else { throw SeedChoiceError("--seeds \(text): a seed count must be at least 1; \(allowed)") }
+            choice = .count(count)
+        } else if trimmed.contains("-") {
+            let ends = trimmed.split(separator: "-", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard ends.count == 2, let low = ends[0], let high = ends[1] else { throw SeedChoiceError("--seeds \(text): not a range of seeds; \(allowed)") }
+            guard low <= high else { throw SeedChoiceError("--seeds \(text): the range runs backwards; write \(high)-\(low)") }
+            choice = .list(Array(low...high))
+        } else {
+            let seeds = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard seeds.count > 1, seeds.allSatisfy({ $0 != nil }) else { throw SeedChoiceError("--seeds \(text): not a seed count, list or range; \(allowed)") }
+            guard Set(seeds).count == seeds.count else { throw SeedChoiceError("--seeds \(text): a seed is listed twice") }
+            choice = .list(seeds.map { $0! })
+        }
+    }
+
+    /// The seeds of a study whose own seed is `first`.
+    func seeds(from first: UInt64) -> [UInt64] {
+        switch choice {
+        case .count(let count): (0..<UInt64(count)).map { first + $0 }
+        case .list(let seeds): seeds
+        }
+    }
+}
+
+/// A `--seeds` value that is not a count, a list or a range.
+public struct SeedChoiceError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// The engine's numerics version: part of every hash, raised when a kernel's results change.
@@ -145,10 +239,12 @@ func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, St
 }
 
 extension StudyValue {
-    /// The spec's tree without what cannot change a result: its gate minimums, which only decide warnings.
+    /// The spec's tree without what cannot change a result: its gate minimums, which only decide
+    /// warnings, and its replicate count (each replicate's seed is in its own tree).
     var hashed: StudyValue {
         guard case .table(var fields) = self else { return self }
         fields.removeValue(forKey: "gates")
+        fields.removeValue(forKey: "replicates")
         return .table(fields)
     }
 }
@@ -304,6 +400,7 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
         check(false, "gates.\(name)", known.isEmpty ? "\(spec.kind.rawValue) studies have no gate figures; remove [gates]"
               : "is not a gate of \(spec.kind.rawValue) studies (known: \(known.sorted().joined(separator: ", ")))")
     }
+    check(spec.replicates >= 1, "replicates", "\(spec.replicates) must be at least 1 (one seed: the study itself)")
     check(spec.eval.beams >= 1, "eval.beams", "\(spec.eval.beams) must be at least 1")
     check(spec.eval.maxNewTokens > 0, "eval.max_new_tokens", "\(spec.eval.maxNewTokens) must be positive")
     return errors
@@ -428,6 +525,9 @@ struct Profile {
 
     func apply(to tree: SourcedTree, study: String) -> SourcedTree {
         var out = tree
+        var everyStudy = self.everyStudy
+        // A profile-wide replicate count changes the studies that replicate, not every stage.
+        if case .integer(let count)? = tree.fields["replicates"], count > 1 {} else { everyStudy.fields.removeValue(forKey: "replicates") }
         out.overlay(everyStudy)
         if let own = perStudy[study] { out.overlay(own) }
         out.origin = tree.origin

@@ -39,6 +39,10 @@ public struct StudySpec: Codable, Hashable, Sendable {
     public var lora = LoRASpec()
     public var train = TrainSpec()
     public var eval = EvalSpec()
+    /// Runs of the study with seeds `train.seed`, `train.seed + 1`, ...: each a study of its own (its
+    /// seed in its hash and its name, `exp03-medium-enhanced@1`), so that every number can be given
+    /// with its spread over seeds. Not part of the hash: the first seed's run is the study itself.
+    public var replicates = 1
     /// A pretraining stage's minimums for its gate figures, by name without the stage (`shape` for
     /// gate.vision.shape): `repro run` and `repro show` warn about each figure below its minimum.
     /// Not part of the hash: changing a minimum retrains nothing.

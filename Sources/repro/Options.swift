@@ -39,11 +39,23 @@ struct ProjectOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The folder of study files (default: studies/ of the project this folder is in).", valueName: "folder"))
     var studies: String?
     @Option(help: "A profile from studies/profiles/ that overlays every study (e.g. quick).") var profile: String?
+    @Option(help: ArgumentHelp("""
+        Seeds of the studies that replicate (or of the named ones): a count (3: each study's own seed \
+        and the next two), a list (0,2,5) or a range (0-4); default: each study's `replicates`.
+        """, valueName: "seeds"))
+    var seeds: String?
 
     var studiesFolder: URL { get throws { try ProjectRoot.path(studies, default: "studies", option: "--studies DIR") } }
 
-    /// The study files under the profile; their problems are reported as what they are, not as usage errors.
-    func catalog() throws -> StudyCatalog { try StudyCatalog.load(directory: try studiesFolder, profile: profile) }
+    func validate() throws {
+        if let seeds { _ = try SeedChoice(parsing: seeds) }
+    }
+
+    /// The study files under the profile, with `--seeds` applied to `named` (every study that
+    /// replicates when none); their problems are reported as what they are, not as usage errors.
+    func catalog(named: [String] = []) throws -> StudyCatalog {
+        try StudyCatalog.load(directory: try studiesFolder, profile: profile, seeds: try seeds.map { try SeedChoice(parsing: $0, studies: named) })
+    }
 }
 
 /// The study files and the results workspace: every command that reads or writes results.
@@ -55,7 +67,7 @@ struct StudyOptions: ParsableArguments {
     var workspaceFolder: URL { get throws { try ProjectRoot.path(workspace, default: "workspace", option: "--studies DIR and --workspace DIR") } }
     var profile: String? { project.profile }
 
-    func catalog() throws -> StudyCatalog { try project.catalog() }
+    func catalog(named: [String] = []) throws -> StudyCatalog { try project.catalog(named: named) }
 }
 
 /// `--json` for commands that can print machine-readable output.

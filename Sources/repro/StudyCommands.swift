@@ -22,8 +22,8 @@ struct ListCommand: ParsableCommand {
 }
 
 extension StudyOptions {
-    func runner(progress: Bool = true) throws -> Runner {
-        try Runner(catalog: try catalog(), workspace: Workspace(try workspaceFolder), logger: ConsoleLogHandler.logger(),
+    func runner(named: [String] = [], progress: Bool = true) throws -> Runner {
+        try Runner(catalog: try catalog(named: named), workspace: Workspace(try workspaceFolder), logger: ConsoleLogHandler.logger(),
                    progress: progress ? { Console.shared.progress($0) } : { _ in })
     }
 
@@ -62,14 +62,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         if dryRun {
-            let catalog = try options.catalog()
+            let catalog = try options.catalog(named: studies)
             let targets = studies.isEmpty ? catalog.studies : try catalog.closure(of: studies)
             for (study, state) in zip(targets, try options.states(targets)) {
                 if case .fresh = state, !force { print("\(study.name): fresh, would skip") } else { print("\(study.name): would train (\(describe(state)))") }
             }
             return
         }
-        let runner = try options.runner()
+        let runner = try options.runner(named: studies)
         let planned = try runner.plan(studies, force: force)
         if planned.isEmpty { return print("Nothing to train: every study is fresh.") }
         // Side by side only pays when some study leaves a core free.
@@ -81,7 +81,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         // How long each took last time (any configuration), so that the longest start first.
-        let failures = try StudyWorkers(options: options, jobs: jobs).run(planned) { study in
+        let failures = try StudyWorkers(options: options, named: studies, jobs: jobs).run(planned) { study in
             (try? runner.store.latestRun(study: study.name)?.seconds) ?? 0
         }
         if !failures.isEmpty { throw StudiesFailed(failed: failures, of: planned.count) }
@@ -98,10 +98,11 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var options: StudyOptions
     @Argument(help: "The study to train.") var study: String
     @Flag(help: "Recompute it even when fresh.") var force = false
+    @Option(help: "The studies `repro run` named, to which its --seeds applied (the same catalog as it had).") var named: [String] = []
 
     func run() throws {
         let encoder = JSONEncoder()
-        let runner = try Runner(catalog: try options.catalog(), workspace: Workspace(try options.workspaceFolder),
+        let runner = try Runner(catalog: try options.catalog(named: named), workspace: Workspace(try options.workspaceFolder),
                                 logger: ConsoleLogHandler.logger()) { progress in
             FileHandle.standardOutput.write(try encoder.encode(progress) + Data("\n".utf8))
         }

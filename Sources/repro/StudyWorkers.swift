@@ -7,6 +7,8 @@ import Study
 /// gets the threads its file sets whatever else is training.
 struct StudyWorkers {
     let options: StudyOptions
+    /// The studies `repro run` named: each worker resolves the same catalog (the same --seeds) as it.
+    let named: [String]
     let jobs: Int
 
     /// Trains `planned`, each after the studies it starts from, the longest by `estimate` first among
@@ -37,8 +39,12 @@ struct StudyWorkers {
     private func launch(_ study: String, forced: Bool, threads: Int, ended: EndedQueue) throws {
         let process = Process()
         process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["worker", study, "--studies", try options.project.studiesFolder.path, "--workspace", try options.workspaceFolder.path]
-            + (options.profile.map { ["--profile", $0] } ?? []) + (forced ? ["--force"] : [])
+        var arguments = ["worker", study, "--studies", try options.project.studiesFolder.path, "--workspace", try options.workspaceFolder.path]
+        if let profile = options.profile { arguments += ["--profile", profile] }
+        if let seeds = options.project.seeds { arguments += ["--seeds", seeds] }
+        arguments += named.flatMap { ["--named", $0] }
+        if forced { arguments.append("--force") }
+        process.arguments = arguments
         // One pipe for both streams keeps the worker's log lines and progress in the order written.
         let output = Pipe()
         process.standardOutput = output

@@ -30,9 +30,16 @@ import Testing
         // The evaluator's test loss reads the blank image too: one scene's loss differs from the other's
         // with the images and equals it without (greedy replies of an untrained model are too coarse to tell).
         let evaluator = Evaluator(data: data, encoder: encoder, spec: EvalSpec(), outputs: workspace, clip: nil)
-        let seenLosses = try examples.map { try evaluator.testLoss(model, [$0], blank: false) }
-        let blindLosses = try examples.map { try evaluator.testLoss(model, [$0], blank: true) }
+        let seenLosses = try examples.map { try evaluator.testLoss(model, [$0], blank: false).mean }
+        let blindLosses = try examples.map { try evaluator.testLoss(model, [$0], blank: true).mean }
         #expect(seenLosses[0] != seenLosses[1])
         #expect(blindLosses[0] == blindLosses[1])
+
+        // Each example's own loss (what the paired bootstrap resamples), in one batch, is the loss it has alone.
+        let together = try evaluator.testLoss(model, examples, blank: false)
+        #expect(together.items.count == examples.count)
+        for (item, alone) in zip(together.items, seenLosses) { #expect(abs(item.sum / Double(item.tokens) - alone) < 1e-5 * alone) }
+        let pooled = together.items.reduce(0) { $0 + $1.sum } / Double(together.items.reduce(0) { $0 + $1.tokens })
+        #expect(abs(pooled - together.mean) < 1e-6 * together.mean)
     }
 }
