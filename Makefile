@@ -117,11 +117,12 @@ pdf: report
 	  exit 1; \
 	fi
 
-## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
+## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu, scipy, numpy; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
 	python3 tools/make_metric_fixtures.py
 	python3 tools/make_data_fixtures.py
+	python3 tools/make_stats_fixtures.py
 
 ## keys: rewrite README.md's study-file reference from `repro keys`
 keys:
