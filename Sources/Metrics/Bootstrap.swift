@@ -108,13 +108,20 @@ public enum Bootstrap {
                 sumB += b[i]
             }
             return sumA / n - sumB / n
-        }.sorted()
+        }
+        return interval(differences, observed: Summary.sum(a) / n - Summary.sum(b) / n, seed: seed, level: level)
+    }
+
+    /// The percentile interval of resampled differences (numpy's linear rule, `quantile`) around the
+    /// difference `observed` on all the items, with the share of differences below zero; for
+    /// statistics `pairedDifference` does not cover (a token-weighted loss, say).
+    public static func interval(_ differences: [Double], observed: Double, seed: UInt64, level: Double = 0.95) -> BootstrapInterval {
+        let sorted = differences.sorted()
         let alpha = (1 - level) / 2
-        let below = differences.prefix { $0 < 0 }.count
+        let below = sorted.prefix { $0 < 0 }.count
         return BootstrapInterval(
-            observed: Summary.sum(a) / n - Summary.sum(b) / n,
-            lower: quantile(sorted: differences, alpha), upper: quantile(sorted: differences, 1 - alpha),
-            level: level, shareBelowZero: Double(below) / Double(resamples), resamples: resamples, seed: seed)
+            observed: observed, lower: quantile(sorted: sorted, alpha), upper: quantile(sorted: sorted, 1 - alpha),
+            level: level, shareBelowZero: Double(below) / Double(sorted.count), resamples: sorted.count, seed: seed)
     }
 
     /// The q-quantile of sorted values by numpy's default rule (np.quantile(x, q), np.percentile(x, 100q),

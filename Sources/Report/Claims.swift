@@ -1,3 +1,4 @@
+import Metrics
 import Study
 
 /// What a claim's rule says about a set of numbers.
@@ -14,32 +15,64 @@ public struct Finding: Sendable, Equatable {
     public var detail: String
 }
 
-/// The numbers a claim is judged on: the paper's printed ones, or this reproduction's.
+/// The numbers a claim is judged on: the paper's printed ones (one value each), or this
+/// reproduction's (one per seed, and each test item's).
 public struct Evidence: Sendable {
-    /// Study -> metric -> value, with the images (not the blind control).
-    public var values: [String: [String: Double]]
-    /// Study -> its loss curve; the paper prints none.
-    public var curves: [String: [CurvePoint]]
-    /// Study -> its benchmark replies that were a yes or a no; the paper prints none.
+    /// Study -> its values per seed (metric -> value, with the images), in seed order.
+    public var seeds: [String: [[String: Double]]]
+    /// Study -> its loss curve per seed; the paper prints none.
+    public var curves: [String: [[CurvePoint]]]
+    /// Study -> its benchmark replies that were a yes or a no (all seeds together); the paper prints none.
     public var replies: [String: ReplyCount]
+    /// The stored results, for intervals over test items; nil for the paper's numbers.
+    public var stored: StoredResults?
 
-    public init(values: [String: [String: Double]], curves: [String: [CurvePoint]], replies: [String: ReplyCount] = [:]) {
-        self.values = values
+    public init(seeds: [String: [[String: Double]]], curves: [String: [[CurvePoint]]] = [:], replies: [String: ReplyCount] = [:],
+                stored: StoredResults? = nil) {
+        self.seeds = seeds
         self.curves = curves
         self.replies = replies
+        self.stored = stored
+    }
+
+    /// One value per study and metric (one "seed").
+    public init(values: [String: [String: Double]], curves: [String: [CurvePoint]] = [:], replies: [String: ReplyCount] = [:]) {
+        self.init(seeds: values.mapValues { [$0] }, curves: curves.mapValues { [$0] }, replies: replies)
     }
 
     public init(reported: ReportedNumbers) {
-        self.init(values: reported.table1, curves: [:])
+        self.init(values: reported.table1)
     }
 
     public init(results: StoredResults) {
-        self.init(values: results.results.mapValues { result in
-            result.metrics.values(MetricName.image)
-        }, curves: results.results.mapValues(\.curve), replies: results.results.compactMapValues(\.benchmarkReplies))
+        self.init(seeds: results.replicates.mapValues { runs in runs.map { $0.metrics.values(MetricName.image) } },
+                  curves: results.replicates.mapValues { $0.map(\.curve) },
+                  replies: results.replicates.compactMapValues { runs in
+                      let counts = runs.compactMap(\.benchmarkReplies)
+                      return counts.isEmpty ? nil : ReplyCount(yesOrNo: counts.map(\.yesOrNo).reduce(0, +), total: counts.map(\.total).reduce(0, +))
+                  },
+                  stored: results)
     }
 
-    func value(_ study: String, _ metric: String) -> Double? { values[study]?[metric] }
+    /// Each study's values with one seed, as the paper prints them (setting them replaces every seed).
+    public var values: [String: [String: Double]] {
+        get { seeds.compactMapValues(\.first) }
+        set { seeds = newValue.mapValues { [$0] } }
+    }
+
+    /// The mean over the study's seeds.
+    func value(_ study: String, _ metric: String) -> Double? { Estimate(seedValues(study, metric))?.mean }
+
+    /// The study's value per seed that has it.
+    func seedValues(_ study: String, _ metric: String) -> [Double] { (seeds[study] ?? []).compactMap { $0[metric] } }
+
+    /// Values of `metric` for `studies`, seed by seed: the i-th entry holds each study's i-th seed;
+    /// only as many seeds as every study has.
+    func bySeed(_ studies: [String], _ metric: String) -> [[Double]]? {
+        let columns = studies.map { seedValues($0, metric) }
+        guard let count = columns.map(\.count).min(), count > 0 else { return nil }
+        return (0..<count).map { index in columns.map { $0[index] } }
+    }
 }
 
 /// Judges the paper's claims, each by the rule paper.toml gives it.
@@ -57,21 +90,22 @@ public struct ClaimJudge: Sendable {
     public func rule(_ claim: PaperSpec.Claim) -> String {
         switch claim.rule {
         case .enhancedLowersLoss:
-            return "In every row of Table 2, enhanced LoRA's test loss is below standard LoRA's."
+            return "In every row of Table 2, enhanced LoRA's test loss is below standard LoRA's: a row holds when the 95% interval of the difference (enhanced − standard) lies below zero, fails when it lies above, and cannot tell when it holds zero. The interval is over seeds (Student's t of the per-seed differences) with two seeds or more, else over the test items (paired bootstrap); numbers without either (the paper's) are compared as they are."
         case .improvementSize(let atLeast, let except):
             let excepted = paper.table2.filter { except.contains($0.id) }.map(\.label)
             return "Table 2's improvement is at least \(format(atLeast, decimals: 1))% in every row"
-                + (excepted.isEmpty ? "." : " except \(excepted.joined(separator: ", ")).")
+                + (excepted.isEmpty ? "" : " except \(excepted.joined(separator: ", "))")
+                + ": a row holds when the 95% interval of its per-seed improvements lies at or above it, fails when it lies below, and cannot tell otherwise (one seed: the value decides)."
         case .extendedOverfits(let studies):
             return "For \(names(studies)), the held-out loss at the last checkpoint is at least \(format(Self.overfittingRise * 100, decimals: 0))% above its lowest checkpoint value: it rose while training went on."
         case .lowestTrainingLoss(let study):
-            return "\(name(study)) ends training (mean of its last \(Self.finalSteps) steps) with the lowest training loss of Figure 2's studies."
+            return "\(name(study)) ends training (mean of its last \(Self.finalSteps) steps) with the lowest training loss of Figure 2's studies, seed by seed (its i-th seed against every other study's i-th): holds when it does in every seed, fails in none, cannot tell otherwise."
         case .noSingleBest:
-            return "No experiment is best (ties included) on every metric the paper's Table 1 prints."
+            return "No experiment is best (ties included) on every metric the paper's Table 1 prints. As a ranking, it is judged on the means, on each seed and on 10,000 resamples of the test items (the per-item metrics redrawn, MME at its mean): holds when it holds in every seed and at least 95% of the resamples, fails when in no seed and at most 5%, cannot tell otherwise."
         case .bestBalance(let study):
-            return "\(name(study)) has the lowest mean rank over the metrics Table 1 prints (test loss ascending, the others descending, ties sharing their mean rank)."
+            return "\(name(study)) has the lowest mean rank over the metrics Table 1 prints (test loss ascending, the others descending, ties sharing their mean rank), judged as a ranking like the claim above: on every seed and on resamples of the test items."
         case .retainsBase(let fraction, let metric):
-            return "Every experiment's \(ReportMetric.named(metric)?.title ?? metric) is at least \(format(fraction * 100, decimals: 0))% of the base model's (\(paper.base), before fine-tuning)."
+            return "Every experiment's \(ReportMetric.named(metric)?.title ?? metric) is at least \(format(fraction * 100, decimals: 0))% of the base model's (\(paper.base), before fine-tuning): an experiment holds when the 95% interval of its value over seeds lies at or above that share, fails when it lies below, cannot tell otherwise (one seed: the value decides)."
         }
     }
 
@@ -81,13 +115,20 @@ public struct ClaimJudge: Sendable {
             return decide(paper.table2.map { row in
                 guard let (standard, enhanced) = losses(row, evidence) else { return (nil, missingPair(row, evidence)) }
                 let change = PaperTables.improvement(standard: standard, enhanced: enhanced)
-                return (enhanced < standard, "\(row.label) \(format(standard, decimals: 4)) → \(format(enhanced, decimals: 4)) (\(format(abs(change), decimals: 1))% \(change >= 0 ? "lower" : "higher"))")
+                let shown = "\(row.label) \(format(standard, decimals: 4)) → \(format(enhanced, decimals: 4)) (\(format(abs(change), decimals: 1))% \(change >= 0 ? "lower" : "higher")"
+                guard let interval = differenceInterval(row.standard, row.enhanced, MetricName.testLoss, evidence) else {
+                    return (enhanced < standard, shown + ")")
+                }
+                let verdict: Bool? = interval.upper < 0 ? true : interval.lower > 0 ? false : nil
+                return (verdict, shown + "; enhanced − standard \(interval.text))")
             })
         case .improvementSize(let atLeast, let except):
             let judged = paper.table2.filter { !except.contains($0.id) }.map { row -> (Bool?, String) in
-                guard let (standard, enhanced) = losses(row, evidence) else { return (nil, missingPair(row, evidence)) }
-                let change = PaperTables.improvement(standard: standard, enhanced: enhanced)
-                return (change >= atLeast, "\(row.label) \(format(change, decimals: 1))%")
+                guard let pairs = evidence.bySeed([row.standard, row.enhanced], MetricName.testLoss) else { return (nil, missingPair(row, evidence)) }
+                let gains = pairs.map { PaperTables.improvement(standard: $0[0], enhanced: $0[1]) }
+                guard let interval = StudentInterval.confidence(gains) else { return (gains[0] >= atLeast, "\(row.label) \(format(gains[0], decimals: 1))%") }
+                let verdict: Bool? = interval.lower >= atLeast ? true : interval.upper < atLeast ? false : nil
+                return (verdict, "\(row.label) \(format(interval.center, decimals: 1))% [\(format(interval.lower, decimals: 1)), \(format(interval.upper, decimals: 1))] over \(gains.count) seeds")
             }
             var finding = decide(judged)
             let excepted = paper.table2.filter { except.contains($0.id) }.compactMap { row in
@@ -97,7 +138,7 @@ public struct ClaimJudge: Sendable {
             return finding
         case .extendedOverfits(let studies):
             return decide(studies.map { study in
-                let measured = (evidence.curves[study] ?? []).compactMap { point in point.evalLoss.map { (step: point.step, loss: $0) } }
+                let measured = (evidence.curves[study]?.first ?? []).compactMap { point in point.evalLoss.map { (step: point.step, loss: $0) } }
                 guard measured.count >= 2, let lowest = measured.min(by: { $0.loss < $1.loss }), let last = measured.last else {
                     return (nil, measured.isEmpty ? "no held-out loss curve for \(name(study))"
                                                   : "\(name(study)): one held-out measurement (two are needed)")
@@ -107,42 +148,64 @@ public struct ClaimJudge: Sendable {
                         "\(name(study)): lowest \(format(lowest.loss, decimals: 4)) at step \(lowest.step), last \(format(last.loss, decimals: 4)) at step \(last.step) (\(format(rise * 100, decimals: 1, signed: true))%)")
             })
         case .lowestTrainingLoss(let study):
-            func final(_ study: String) -> Double? {
-                let curve = (evidence.curves[study] ?? []).suffix(Self.finalSteps)
+            func final(_ study: String, _ seed: Int) -> Double? {
+                let curves = evidence.curves[study] ?? []
+                guard seed < curves.count else { return nil }
+                let curve = curves[seed].suffix(Self.finalSteps)
                 return curve.isEmpty ? nil : curve.map(\.trainLoss).reduce(0, +) / Double(curve.count)
             }
-            guard let own = final(study) else { return Finding(verdict: .cannotTell, detail: "no training curve for \(name(study))") }
             let others = paper.figure2.filter { $0 != study }
-            let lower = others.compactMap { other in final(other).flatMap { $0 < own ? "\(name(other)) \(format($0, decimals: 4))" : nil } }
-            let missing = others.filter { final($0) == nil }
-            let detail = "\(name(study)) ends at \(format(own, decimals: 4))"
-            if !lower.isEmpty { return Finding(verdict: .fails, detail: "\(detail); lower: \(lower.joined(separator: ", "))") }
-            if !missing.isEmpty { return Finding(verdict: .cannotTell, detail: "\(detail); no training curve for \(names(missing))") }
-            return Finding(verdict: .holds, detail: "\(detail), below every other study")
+            guard let own = final(study, 0) else { return Finding(verdict: .cannotTell, detail: "no training curve for \(name(study))") }
+            let missing = others.filter { final($0, 0) == nil }
+            let seeds = ([study] + others.filter { !missing.contains($0) }).map { evidence.curves[$0]?.count ?? 0 }.min() ?? 0
+            // Seed by seed: the study's i-th seed against every other study's i-th.
+            var lowestIn = 0
+            var lower: [String] = []
+            for seed in 0..<seeds {
+                let mine = final(study, seed)!
+                let beaten = others.compactMap { other in final(other, seed).flatMap { $0 < mine ? "\(name(other)) \(format($0, decimals: 4))" : nil } }
+                if beaten.isEmpty { lowestIn += 1 } else if lower.isEmpty { lower = beaten }
+            }
+            let detail = "\(name(study)) ends at \(format(own, decimals: 4))" + (seeds > 1 ? " (first seed); the lowest in \(lowestIn) of \(seeds) seeds" : "")
+            if !missing.isEmpty && lowestIn > 0 { return Finding(verdict: .cannotTell, detail: "\(detail); no training curve for \(names(missing))") }
+            if lowestIn == 0 { return Finding(verdict: .fails, detail: "\(detail); lower: \(lower.joined(separator: ", "))") }
+            if lowestIn == seeds { return Finding(verdict: .holds, detail: "\(detail), below every other study") }
+            return Finding(verdict: .cannotTell, detail: detail)
         case .noSingleBest:
-            guard let best = bestPerMetric(evidence) else { return incomplete(evidence) }
+            guard let best = bestPerMetric(evidence.value) else { return incomplete(evidence) }
             let everywhere = paper.table1.map(\.study).filter { study in best.allSatisfy { $0.studies.contains(study) } }
             let detail = best.map { "\($0.metric.title) \(names($0.studies))" }.joined(separator: "; ")
-            return everywhere.isEmpty
-                ? Finding(verdict: .holds, detail: "best: \(detail)")
-                : Finding(verdict: .fails, detail: "\(names(everywhere)) best on every printed metric (\(detail))")
+            return ranking(holds: everywhere.isEmpty,
+                           detail: everywhere.isEmpty ? "best: \(detail)" : "\(names(everywhere)) best on every printed metric (\(detail))",
+                           evidence: evidence) { value in
+                guard let best = bestPerMetric(value) else { return nil }
+                return !paper.table1.map(\.study).contains { study in best.allSatisfy { $0.studies.contains(study) } }
+            }
         case .bestBalance(let study):
-            guard let ranks = meanRanks(evidence) else { return incomplete(evidence) }
+            guard let ranks = meanRanks(evidence.value) else { return incomplete(evidence) }
             let lowest = ranks.map(\.rank).min()!
             let own = ranks.first { $0.study == study }!.rank
             let leaders = ranks.sorted { $0.rank < $1.rank }.prefix(3).map { "\(name($0.study)) \(format($0.rank, decimals: 2))" }
-            return Finding(verdict: own <= lowest + 1e-9 ? .holds : .fails,
-                           detail: "mean rank \(format(own, decimals: 2)); lowest: \(leaders.joined(separator: ", "))")
+            return ranking(holds: own <= lowest + 1e-9, detail: "mean rank \(format(own, decimals: 2)); lowest: \(leaders.joined(separator: ", "))",
+                           evidence: evidence) { value in
+                guard let ranks = meanRanks(value) else { return nil }
+                return ranks.first { $0.study == study }!.rank <= ranks.map(\.rank).min()! + 1e-9
+            }
         case .retainsBase(let fraction, let metric):
             guard let base = evidence.value(paper.base, metric) else {
                 return Finding(verdict: .cannotTell, detail: "no \(ReportMetric.named(metric)?.title ?? metric) for the base model \(paper.base)")
             }
             let shown = ReportMetric.named(metric)?.format ?? .decimals(4)
             var finding = decide(paper.table1.map { row in
-                guard let value = evidence.value(row.study, metric) else { return (nil, "no value for \(name(row.study))") }
+                let values = evidence.seedValues(row.study, metric)
+                guard let mean = Estimate(values)?.mean else { return (nil, "no value for \(name(row.study))") }
                 // A model that stops answering yes or no scores nothing, whatever it sees: say so beside the share.
                 let replies = evidence.replies[row.study].map { " (\($0.yesOrNo)/\($0.total) replies yes or no)" } ?? ""
-                return (value >= fraction * base, "\(name(row.study)) \(format(value / base * 100, decimals: 1))%\(replies)")
+                guard let interval = StudentInterval.confidence(values) else {
+                    return (mean >= fraction * base, "\(name(row.study)) \(format(mean / base * 100, decimals: 1))%\(replies)")
+                }
+                let verdict: Bool? = interval.lower >= fraction * base ? true : interval.upper < fraction * base ? false : nil
+                return (verdict, "\(name(row.study)) \(format(mean / base * 100, decimals: 1))% [\(format(interval.lower / base * 100, decimals: 1)), \(format(interval.upper / base * 100, decimals: 1))]\(replies)")
             })
             finding.detail = "base \(shown.string(base)); " + finding.detail
             return finding
@@ -169,11 +232,11 @@ public struct ClaimJudge: Sendable {
     }
 
     /// For each printed metric, the experiments that hold its best value; nil when any is missing.
-    func bestPerMetric(_ evidence: Evidence) -> [(metric: ReportMetric, studies: [String])]? {
+    func bestPerMetric(_ value: (String, String) -> Double?) -> [(metric: ReportMetric, studies: [String])]? {
         let studies = paper.table1.map(\.study)
         var best: [(ReportMetric, [String])] = []
         for metric in ReportMetric.printed {
-            let values = studies.map { evidence.value($0, metric.name) }
+            let values = studies.map { value($0, metric.name) }
             guard values.allSatisfy({ $0 != nil }) else { return nil }
             let indices = bestIndices(values, better: metric.better!, format: metric.format)
             best.append((metric, indices.sorted().map { studies[$0] }))
@@ -182,11 +245,11 @@ public struct ClaimJudge: Sendable {
     }
 
     /// Each experiment's mean rank over the printed metrics (1 is best); nil when any value is missing.
-    func meanRanks(_ evidence: Evidence) -> [(study: String, rank: Double)]? {
+    func meanRanks(_ value: (String, String) -> Double?) -> [(study: String, rank: Double)]? {
         let studies = paper.table1.map(\.study)
         var total = [Double](repeating: 0, count: studies.count)
         for metric in ReportMetric.printed {
-            let values = studies.compactMap { evidence.value($0, metric.name) }
+            let values = studies.compactMap { value($0, metric.name) }
             guard values.count == studies.count else { return nil }
             for (index, value) in values.enumerated() {
                 let better = values.filter { metric.better == .lower ? $0 < value : $0 > value }.count
@@ -198,6 +261,38 @@ public struct ClaimJudge: Sendable {
         return zip(studies, total).map { ($0, $1 / count) }
     }
 
+    /// The interval of `b - a` for `metric`: over seeds (Student's t of the per-seed differences)
+    /// when there are two seeds or more, else over the test items (paired bootstrap) when the runs
+    /// kept them; nil for point values only (the paper's numbers, or one seed without items).
+    func differenceInterval(_ a: String, _ b: String, _ metric: String, _ evidence: Evidence) -> DifferenceInterval? {
+        guard let stored = evidence.stored else { return nil }
+        let difference = PairedDifference(a, b, metric: metric, in: stored)
+        if let seeds = difference.seedInterval {
+            return DifferenceInterval(estimate: seeds.center, lower: seeds.lower, upper: seeds.upper, over: "\(difference.perSeed.count) seeds")
+        }
+        return difference.itemInterval.map {
+            DifferenceInterval(estimate: $0.observed, lower: $0.lower, upper: $0.upper, over: "\(stored.replicates[a]?.first?.items?.count ?? 0) test items, bootstrap")
+        }
+    }
+
+    /// A ranking claim: its verdict on the means, and how often it holds seed by seed and across
+    /// bootstrap resamples of the test items (`holdsFor` judges one set of values). Holds when it
+    /// holds in every seed and in at least 95% of the resamples; fails when in no seed and at most
+    /// 5% of them; with one value per study (the paper's numbers), the means decide.
+    func ranking(holds: Bool, detail: String, evidence: Evidence, holdsFor: ((String, String) -> Double?) -> Bool?) -> Finding {
+        let studies = paper.table1.map(\.study)
+        let seedCount = studies.map { evidence.seeds[$0]?.count ?? 0 }.min() ?? 0
+        let perSeed = (0..<seedCount).compactMap { seed in holdsFor { study, metric in evidence.seeds[study]?[seed][metric] } }
+        let resampled = evidence.stored.flatMap { ItemResampling(studies: studies, results: $0)?.share(evidence: evidence, holdsFor) }
+        guard seedCount > 1 || resampled != nil else { return Finding(verdict: holds ? .holds : .fails, detail: detail) }
+        let seedsHeld = perSeed.filter { $0 }.count
+        var parts = ["in \(seedsHeld) of \(perSeed.count) seeds"]
+        if let resampled { parts.append("in \(format(resampled * 100, decimals: 1))% of \(Bootstrap.defaultResamples) resamples of the test items") }
+        let verdict: Verdict = seedsHeld == perSeed.count && (resampled ?? 1) >= 0.95 ? .holds
+            : seedsHeld == 0 && (resampled ?? 0) <= 0.05 ? .fails : .cannotTell
+        return Finding(verdict: verdict, detail: "\(holds ? "holds" : "fails") on the means (\(detail)); holds \(parts.joined(separator: " and "))")
+    }
+
     private func incomplete(_ evidence: Evidence) -> Finding {
         let absent = paper.table1.map(\.study).filter { study in ReportMetric.printed.contains { evidence.value(study, $0.name) == nil } }
         return Finding(verdict: .cannotTell, detail: "needs every printed metric of every experiment; missing for \(names(absent))")
@@ -207,6 +302,17 @@ public struct ClaimJudge: Sendable {
     func name(_ study: String) -> String { paper.row(of: study).map { "exp \($0.experiment)" } ?? study }
 
     func names(_ studies: [String]) -> String { studies.map(name).joined(separator: ", ") }
+}
+
+/// An interval of a difference between two configurations, and what it is over.
+struct DifferenceInterval {
+    let estimate, lower, upper: Double
+    /// "3 seeds" or "250 test items, bootstrap".
+    let over: String
+
+    var text: String {
+        "\(format(estimate, decimals: 4)) [\(format(lower, decimals: 4)), \(format(upper, decimals: 4))] over \(over)"
+    }
 }
 
 /// A number with a fixed count of decimals; `signed` writes a plus before positive values.

@@ -42,6 +42,9 @@ public struct PaperReport: Sendable {
             blocks.append(.figure(path: heldOut, caption: "Held-out loss at each checkpoint (not in the paper; the overfitting claim needs it). The held-out split is the test split, as in the paper."))
         }
         blocks += check.blocks(level: 2)
+        if results.replicates.values.contains(where: { $0.count > 1 }) {
+            blocks += [.heading(level: 2, "Appendix: every seed"), .table(PaperTables.seeds(paper, results))]
+        }
         blocks += [.heading(level: 2, "Provenance"),
                    .paragraph("Every number above comes from the run named here: the newest finished run of the study whose stored hash equals the study's current hash (its resolved configuration, data recipe and inputs)."),
                    .table(provenance())]
@@ -53,7 +56,7 @@ public struct PaperReport: Sendable {
         let paper = check.paper, original = paper.original
         let base = try? check.catalog.study(named: paper.base)
         let pair = paper.table2.first.map { row in [row.standard, row.enhanced].compactMap { try? check.catalog.study(named: $0) } } ?? []
-        let machines = Set(check.results.results.values.map(\.run.machine)).sorted()
+        let machines = Set(check.results.replicates.values.joined().map(\.run.machine)).sorted()
         let components: [(String, String, String?)] = [
             ("Model", original.model, base.map { base in
                 let model = base.spec.model
@@ -94,13 +97,15 @@ public struct PaperReport: Sendable {
         ReportTable(
             title: "Provenance", caption: "The run behind each study's numbers",
             columns: ["Study", "Run", "Hash", "Commit", "Engine", "BLAS", "Machine", "Finished"].map { ReportTable.Column(Text($0)) },
-            rows: check.paper.studies.map { study in
-                guard let result = check.results[study] else {
-                    return ReportTable.Row([.text(Text(study)), .text("no finished run")] + Array(repeating: .text(""), count: 6))
+            rows: check.paper.studies.flatMap { study -> [ReportTable.Row] in
+                guard let runs = check.results.replicates[study] else {
+                    return [ReportTable.Row([.text(Text(study)), .text("no finished run")] + Array(repeating: .text(""), count: 6))]
                 }
-                let run = result.run
-                return ReportTable.Row([study, run.id.map(String.init) ?? "", String(run.hash.prefix(12)), String(run.commit.prefix(12)),
-                                        run.engine, run.blas, run.machine, run.finishedAt.map(Self.date) ?? ""].map { .text(Text($0)) })
+                return runs.map { result in
+                    let run = result.run
+                    return ReportTable.Row([result.study.name, run.id.map(String.init) ?? "", String(run.hash.prefix(12)), String(run.commit.prefix(12)),
+                                            run.engine, run.blas, run.machine, run.finishedAt.map(Self.date) ?? ""].map { .text(Text($0)) })
+                }
             })
     }
 

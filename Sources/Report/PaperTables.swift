@@ -1,3 +1,4 @@
+import Metrics
 import Study
 
 /// Tables 1 and 2 of the paper, filled with this reproduction's results.
@@ -13,7 +14,7 @@ public enum PaperTables {
     public static func table1(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
         let metrics = ReportMetric.table1
         func cells(_ study: String, condition: String) -> [ReportTable.Cell] {
-            metrics.map { .number(results.value(study, $0.name, condition: condition)) }
+            metrics.map { .of(results.estimate(study, $0.name, condition: condition)) }
         }
         var rows = [
             ReportTable.Row([.text(""), .text("Base model, before fine-tuning")] + cells(paper.base, condition: MetricName.image), ranked: false),
@@ -26,6 +27,7 @@ public enum PaperTables {
         let notes: [Text] = [
             "Best of the experiments in bold (lower is better for test loss, higher for the others); the reference rows are not ranked. The blind control is the base model with every image replaced by a blank one: what a model reaches without seeing.",
             "BLEU (0-1) was computed by the paper but not printed. Parameter counts in millions (M) or thousands (k).",
+            seedsNote(results, studies: paper.table1.map(\.study)),
         ] + missingNote(results, studies: [paper.base] + paper.table1.map(\.study))
         return ReportTable(
             title: "Table 1", caption: Text(paper.table1Caption),
@@ -34,23 +36,59 @@ public enum PaperTables {
             rows: rows, notes: notes)
     }
 
-    /// Table 2: standard against enhanced LoRA test loss at each size, and the improvement.
+    /// Table 2: standard against enhanced LoRA test loss at each size, the improvement (computed per
+    /// seed, standard and enhanced of the same seed, then averaged), and the difference in loss over
+    /// the test items (paired bootstrap).
     public static func table2(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
         let rows = paper.table2.map { row in
-            let standard = results.value(row.standard, MetricName.testLoss)
-            let enhanced = results.value(row.enhanced, MetricName.testLoss)
-            let gain = standard.flatMap { s in enhanced.map { improvement(standard: s, enhanced: $0) } }
-            return ReportTable.Row([.text(Text(label(row, paper))), .number(standard), .number(enhanced), .number(gain)])
+            ReportTable.Row([.text(Text(label(row, paper))), .of(results.estimate(row.standard, MetricName.testLoss)),
+                             .of(results.estimate(row.enhanced, MetricName.testLoss)),
+                             .of(pairedChange(row.standard, row.enhanced, results, improvement)),
+                             .text(Text(bootstrapText(PairedDifference(row.standard, row.enhanced, metric: MetricName.testLoss, in: results))))])
         }
         let loss = ReportTable.Column.Kind.number(.decimals(4), better: .lower)
         return ReportTable(
             title: "Table 2", caption: Text(paper.table2Caption),
             columns: [ReportTable.Column("Model size"), ReportTable.Column("Standard LoRA test loss", loss),
                       ReportTable.Column("Enhanced LoRA test loss", loss),
-                      ReportTable.Column("Improvement (%)", .number(.decimals(1), better: .higher))],
+                      ReportTable.Column("Improvement (%)", .number(.decimals(1), better: .higher)),
+                      ReportTable.Column("Enhanced − standard loss, items")],
             rows: rows,
-            notes: ["Improvement (%) = (standard loss − enhanced loss) / standard loss × 100, the paper's formula (section 4.5). Best in bold."]
+            notes: ["Improvement (%) = (standard loss − enhanced loss) / standard loss × 100, the paper's formula (section 4.5), computed for each seed from the standard and enhanced runs of that seed, then averaged. Best in bold.",
+                    seedsNote(results, studies: paper.table2.flatMap { [$0.standard, $0.enhanced] }),
+                    "The last column: the difference in test loss, enhanced − standard, with each test item's loss averaged over the seeds, and its 95% interval from a paired bootstrap over the \(testItemCount(results)) test items (10,000 resamples, seed \(PairedDifference.bootstrapSeed)): the uncertainty that comes from the test set, beside the seeds' own."]
                 + missingNote(results, studies: paper.table2.flatMap { [$0.standard, $0.enhanced] }))
+    }
+
+    /// `change(a, b)` of the test loss for each seed both studies have, as an estimate over seeds.
+    static func pairedChange(_ a: String, _ b: String, _ results: StoredResults, _ change: (Double, Double) -> Double) -> Estimate? {
+        let first = results.replicates[a] ?? [], second = results.replicates[b] ?? []
+        return Estimate(first.compactMap { run -> Double? in
+            guard let x = run.value(MetricName.testLoss),
+                  let y = second.first(where: { $0.study.seed == run.study.seed })?.value(MetricName.testLoss) else { return nil }
+            return change(x, y)
+        })
+    }
+
+    /// "−0.0123 [−0.0160, −0.0090]", or a dash when the runs kept no per-item results.
+    static func bootstrapText(_ difference: PairedDifference) -> String {
+        guard let interval = difference.itemInterval else { return Markdown.missing }
+        return "\(format(interval.observed, decimals: 4)) [\(format(interval.lower, decimals: 4)), \(format(interval.upper, decimals: 4))]"
+    }
+
+    /// The test items the runs kept results for (the test split's size).
+    static func testItemCount(_ results: StoredResults) -> Int {
+        results.replicates.values.joined().compactMap { $0.items?.count }.max() ?? 0
+    }
+
+    /// How many seeds the numbers are over, and what the ± means (or why there is none).
+    static func seedsNote(_ results: StoredResults, studies: [String]) -> Text {
+        let counts = Set(studies.map { results.replicates[$0]?.count ?? 0 }.filter { $0 > 0 })
+        guard let most = counts.max(), most > 1 else {
+            return "One seed per configuration (n = 1): no interval over seeds can be given; the item column's bootstrap is the only uncertainty shown."
+        }
+        let n = counts.count == 1 ? "\(most) seeds" : "\(counts.min()!)-\(most) seeds"
+        return Text("Mean over \(n) (each seed a run of its own: data order, LoRA and fresh weights, dropout) ± the half-width of a 95% confidence interval, Student's t with n − 1 degrees of freedom; each seed's values are in the appendix.")
     }
 
     /// How much `value` differs from `reference`, in percent of `reference`.
@@ -60,19 +98,23 @@ public enum PaperTables {
     /// one change, and the change in percent of the first.
     public static func ablation(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
         let rows = paper.ablation.map { row in
-            let baseline = results.value(row.baseline, MetricName.testLoss)
-            let changed = results.value(row.changed, MetricName.testLoss)
-            let change = baseline.flatMap { b in changed.map { relativeChange(from: b, to: $0) } }
-            return ReportTable.Row([.text(Text(row.label)), .number(baseline), .number(changed), .number(change)], ranked: false)
+            ReportTable.Row([.text(Text(row.label)), .of(results.estimate(row.baseline, MetricName.testLoss)),
+                             .of(results.estimate(row.changed, MetricName.testLoss)),
+                             .of(pairedChange(row.baseline, row.changed, results, relativeChange)),
+                             .text(Text(bootstrapText(PairedDifference(row.baseline, row.changed, metric: MetricName.testLoss, in: results))))],
+                            ranked: false)
         }
         let loss = ReportTable.Column.Kind.number(.decimals(4), better: .lower)
         return ReportTable(
             title: "Ablation", caption: Text(paper.ablationCaption),
             columns: [ReportTable.Column("Configuration"), ReportTable.Column(Text(paper.ablationColumns.baseline), loss),
                       ReportTable.Column(Text(paper.ablationColumns.changed), loss),
-                      ReportTable.Column("Change (%)", .number(.decimals(1), better: .lower))],
+                      ReportTable.Column("Change (%)", .number(.decimals(1), better: .lower)),
+                      ReportTable.Column("Changed − as run, items")],
             rows: rows,
-            notes: ["Not in the paper. Change (%) = (changed loss − loss as run) / loss as run × 100."]
+            notes: ["Not in the paper. Change (%) = (changed loss − loss as run) / loss as run × 100, per seed, then averaged.",
+                    seedsNote(results, studies: paper.ablation.flatMap { [$0.baseline, $0.changed] }),
+                    "The last column: the difference in test loss over the test items, as in Table 2."]
                 + missingNote(results, studies: paper.ablation.flatMap { [$0.baseline, $0.changed] }))
     }
 
@@ -81,6 +123,24 @@ public enum PaperTables {
         let standard = paper.row(of: row.standard)?.experiment ?? row.standard
         let enhanced = paper.row(of: row.enhanced)?.experiment ?? row.enhanced
         return "\(row.label) (exp \(standard) vs \(enhanced))"
+    }
+
+    /// Each seed's Table 1 values: the appendix behind every mean and interval.
+    public static func seeds(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
+        let metrics = ReportMetric.table1
+        let studies = paper.table1.map { ($0.experiment, $0.label, $0.study) } + paper.ablation.map { ("", $0.label, $0.changed) }
+        var rows: [ReportTable.Row] = []
+        for (experiment, label, study) in studies {
+            for (index, run) in (results.replicates[study] ?? []).enumerated() {
+                rows.append(ReportTable.Row([.text(Text(experiment)), .text(Text(label)), .text(Text("\(run.study.seed)"))]
+                                            + metrics.map { .number(run.value($0.name)) }, ranked: false, startsGroup: index == 0))
+            }
+        }
+        return ReportTable(
+            title: "Seeds", caption: "Every seed's run of each experiment and ablation",
+            columns: [ReportTable.Column("Exp."), ReportTable.Column("Configuration"), ReportTable.Column("Seed")]
+                + metrics.map { ReportTable.Column(Text($0.title), .number($0.format, better: nil)) },
+            rows: rows, notes: ["The values behind Table 1's and Table 2's means and intervals; a seed is `train.seed` of the run (the study's own, then the next ones)."])
     }
 
     /// The note that names the studies shown as "—" and how to make their results.

@@ -66,7 +66,7 @@ import Testing
 
     @Test func bestBalanceByMeanRank() throws {
         // Experiment 3 ranks 1, 1, 1, 1, 5 and 7 (MME: two rows tie for the top): 16 / 6.
-        let ranks = try #require(judge.meanRanks(printed))
+        let ranks = try #require(judge.meanRanks(printed.value))
         #expect(abs(ranks.first { $0.study == "exp03-medium-enhanced" }!.rank - 16.0 / 6) < 1e-12)
         let holds = judged("best-balance")
         #expect(holds.verdict == .holds)
@@ -127,12 +127,12 @@ import Testing
     @Test func extendedTrainingOverfits() {
         #expect(judged("extended-training-overfits").verdict == .cannotTell, "the paper prints no held-out curve")
         #expect(judged("extended-training-overfits").detail == "no held-out loss curve for exp 9; no held-out loss curve for exp 10")
-        let holds = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": 90]) }
+        let holds = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": 90]).mapValues { [$0] } }
         #expect(holds.verdict == .holds)
         #expect(holds.detail.hasPrefix("exp 9: lowest "))
-        let fails = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil]) }
+        let fails = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil]).mapValues { [$0] } }
         #expect(fails.verdict == .fails, "a held-out loss that keeps falling is no overfitting")
-        let once = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil], heldOutEvery: 1000) }
+        let once = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil], heldOutEvery: 1000).mapValues { [$0] } }
         #expect(once.verdict == .cannotTell)
         #expect(once.detail.contains("exp 10: one held-out measurement (two are needed)"))
     }
@@ -143,13 +143,13 @@ import Testing
         }
         var all = Dictionary(uniqueKeysWithValues: paper.figure2.map { ($0, curve(ending: 3)) })
         all["exp09-default-default"] = curve(ending: 1.5)
-        #expect(judged("extended-lowest-training-loss") { $0.curves = all }.verdict == .holds)
+        #expect(judged("extended-lowest-training-loss") { $0.curves = all.mapValues { [$0] } }.verdict == .holds)
         all["exp10-default-enhanced"] = curve(ending: 1.0)
-        let fails = judged("extended-lowest-training-loss") { $0.curves = all }
+        let fails = judged("extended-lowest-training-loss") { $0.curves = all.mapValues { [$0] } }
         #expect(fails.verdict == .fails)
         #expect(fails.detail.contains("lower: exp 10"))
         all["exp10-default-enhanced"] = nil
-        #expect(judged("extended-lowest-training-loss") { $0.curves = all }.verdict == .cannotTell)
+        #expect(judged("extended-lowest-training-loss") { $0.curves = all.mapValues { [$0] } }.verdict == .cannotTell)
         #expect(judged("extended-lowest-training-loss").detail == "no training curve for exp 9")
     }
 
