@@ -93,8 +93,12 @@ struct CheckCommand: ParsableCommand {
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Writes the reproduced paper: figures, tables, check.md, report.md and report.tex, from stored results.",
-        discussion: "Reads results only and never trains. `make pdf` turns report.tex into a PDF where LaTeX is installed.")
+        abstract: "Writes the reproduced paper: figures, tables, check.md, report.md, report.tex and report.html, from stored results.",
+        discussion: """
+            Reads results only and never trains. report.html is one self-contained page (figures inline as SVG, \
+            no script, nothing fetched) to open in a browser or on a phone. `make pdf` turns report.tex into a \
+            PDF where LaTeX is installed.
+            """)
 
     @OptionGroup var options: PaperOptions
 
