@@ -84,19 +84,22 @@ public enum HTML {
     }
 
     static func table(_ table: ReportTable) -> String {
+        // A table of prose stays in the text's column and wraps its text. One of short cells keeps
+        // each cell on one line and may grow wider than the column, up to the window's width. Either
+        // scrolls sideways on a screen narrower than it, and the region that scrolls is reachable by keyboard.
+        let prose = table.columns.contains { if case .prose = $0.kind { true } else { false } }
         var lines = ["<figure class=\"table\">",
                      "<figcaption><strong>\(escape(table.title)).</strong> \(inline(table.caption))</figcaption>",
-                     // A region that scrolls sideways on a narrow screen, reachable by keyboard.
-                     "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"\(escape(table.title))\">",
+                     "<div class=\"\(prose ? "scroll" : "scroll wide")\" role=\"region\" tabindex=\"0\" aria-label=\"\(escape(table.title))\">",
                      "<table>", "<thead>", "<tr>"]
         for column in table.columns {
             switch column.kind {
             case .number(_, let better):
-                lines.append("<th class=\"num\">\(inline(column.title))\(better.map { " " + $0.arrow } ?? "")</th>")
+                lines.append("<th class=\"num\">\(header(column.title, mark: better?.arrow))</th>")
             case .prose:
-                lines.append("<th class=\"prose\">\(inline(column.title))</th>")
+                lines.append("<th class=\"prose\">\(header(column.title))</th>")
             case .text:
-                lines.append("<th>\(inline(column.title))</th>")
+                lines.append("<th>\(header(column.title))</th>")
             }
         }
         lines += ["</tr>", "</thead>", "<tbody>"]
@@ -121,6 +124,19 @@ public enum HTML {
         lines += table.notes.map { "<p class=\"note\">\(inline($0))</p>" }
         lines.append("</figure>")
         return lines.joined(separator: "\n")
+    }
+
+    /// A column title that wraps between its words but not inside one ("ROUGE-1" stays whole), with
+    /// `mark` (which way is better) kept on the line of its last word.
+    static func header(_ title: Text, mark: String? = nil) -> String {
+        var html = title.spans.map { span -> String in
+            guard case .plain(let s) = span else { return inline(Text([span])) }
+            return s.split(separator: " ", omittingEmptySubsequences: false).map { word in
+                word.contains("-") ? "<span class=\"nobr\">\(escape(String(word)))</span>" : escape(String(word))
+            }.joined(separator: " ")
+        }.joined()
+        if let mark { html += "\u{00A0}" + escape(mark) }
+        return html
     }
 
     /// A formatted number, its minus sign set as one (a hyphen is too short).
@@ -162,7 +178,7 @@ public enum HTML {
         *, *::before, *::after { box-sizing: border-box; }
         html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
         body { margin: 0; color: #1b1b1b; background: #fff; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; }
-        main { max-width: 52rem; margin: 0 auto; padding: 1rem 1rem 3rem; overflow-wrap: break-word; }
+        main { max-width: 82rem; margin: 0 auto; padding: 1rem 1rem 3rem; overflow-wrap: break-word; }
         h1 { font-size: 1.6rem; line-height: 1.25; margin: 1rem 0 .5rem; }
         h2 { font-size: 1.3rem; line-height: 1.3; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 1px solid #d0d0d0; }
         h3 { font-size: 1.12rem; margin: 1.8rem 0 .5rem; }
@@ -179,14 +195,25 @@ public enum HTML {
         figure.chart svg { display: block; width: 100%; max-width: 34rem; height: auto; margin: 0 auto .5rem; }
         figure.chart figcaption { text-align: left; max-width: 34rem; margin: 0 auto; }
         figure.missing p { padding: 1rem; border: 1px dashed #999; color: #555; }
-        .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+        .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%;
+          /* Shadows at an edge past which the table goes on; white covers them at the table's own ends. */
+          background: linear-gradient(to right, #fff 40%, rgba(255, 255, 255, 0)) left / 1.5rem 100% no-repeat local,
+            linear-gradient(to left, #fff 40%, rgba(255, 255, 255, 0)) right / 1.5rem 100% no-repeat local,
+            radial-gradient(farthest-side at 0 50%, rgba(0, 0, 0, .2), rgba(0, 0, 0, 0)) left / .6rem 100% no-repeat scroll,
+            radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, .2), rgba(0, 0, 0, 0)) right / .6rem 100% no-repeat scroll; }
+        /* The text's column, in the middle of the page; only a wide table grows past it. */
+        main > *, main > figure.table > * { max-width: 50rem; margin-left: auto; margin-right: auto; }
+        main > figure.table { max-width: none; }
+        main > figure.table > .scroll.wide { width: max-content; min-width: min(50rem, 100%); max-width: 100%; }
         .scroll:focus { outline: 2px solid #4a78c2; outline-offset: 2px; }
         table { border-collapse: collapse; font-size: .86rem; line-height: 1.4; border-top: 2px solid #222; border-bottom: 2px solid #222; }
         th, td { padding: .3rem .55rem; text-align: left; vertical-align: top; }
         thead th { border-bottom: 1px solid #222; vertical-align: bottom; }
         tbody tr + tr td { border-top: 1px solid #e4e4e4; }
         tbody tr.group td { border-top: 1px solid #222; }
-        th.num, td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+        th.num { text-align: right; }
+        td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+        .scroll.wide td, .nobr { white-space: nowrap; }
         th.prose, td.prose { min-width: 13rem; }
         td code { white-space: nowrap; overflow-wrap: normal; }
         .note { font-size: .82rem; color: #444; margin: .4rem 0 0; }
@@ -195,15 +222,17 @@ public enum HTML {
           h1 { font-size: 1.35rem; }
           h2 { font-size: 1.18rem; }
           table { font-size: .8rem; }
-          th.prose, td.prose { min-width: 11rem; }
+          th.prose, td.prose { min-width: 8rem; }
         }
         @media print {
           @page { margin: 1.6cm; }
           body { font-size: 10pt; line-height: 1.4; }
           main { max-width: none; padding: 0; }
+          main > *, main > figure.table > * { max-width: none; }
           h2, h3, h4 { break-after: avoid; }
           figure, blockquote, tr { break-inside: avoid; }
-          .scroll { overflow: visible; }
+          .scroll, main > figure.table > .scroll.wide { overflow: visible; background: none; width: auto; min-width: 0; }
+          .scroll.wide td { white-space: normal; }
           table { font-size: 8pt; }
           th.prose, td.prose { min-width: 0; }
           td code { white-space: normal; overflow-wrap: anywhere; }

@@ -60,7 +60,8 @@ import Testing
         func has(_ run: [String]) -> Bool {
             lines.indices.contains { start in start + run.count <= lines.count && Array(lines[start..<start + run.count]) == run }
         }
-        #expect(has([#"<th>Name</th>"#, #"<th class="num">Loss ↓</th>"#, #"<th class="num">Score ↑</th>"#, #"<th class="num">Params</th>"#, #"<th class="prose">Why</th>"#]))
+        #expect(has([#"<th>Name</th>"#, "<th class=\"num\">Loss\u{00A0}↓</th>", "<th class=\"num\">Score\u{00A0}↑</th>", #"<th class="num">Params</th>"#, #"<th class="prose">Why</th>"#]))
+        #expect(lines.contains(#"<div class="scroll wide" role="region" tabindex="0" aria-label="Table 9">"#) == false, "a table with prose stays in the column")
         #expect(has(["<tbody>", "<tr>", #"<td>reference | floor</td>"#, #"<td class="num">0.50</td>"#, #"<td class="num">99.0</td>"#,
                      #"<td class="num">2.50M</td>"#, #"<td class="prose"></td>"#, "</tr>"]))
         #expect(has([#"<tr class="group">"#, #"<td>a_b *c*</td>"#, #"<td class="num"><strong>1.23</strong></td>"#, #"<td class="num"><strong>10.0</strong></td>"#,
@@ -73,6 +74,11 @@ import Testing
                 "a missing value is an em dash, a negative number has a minus sign")
         #expect(lines.suffix(5) == ["</tbody>", "</table>", "</div>", #"<p class="note">see <code>a&amp;b</code></p>"#, "</figure>"])
         #expect(html.components(separatedBy: "<tr").count - 1 == 5, "one head row and four body rows")
+        #expect(HTML.table(ReportTable(title: "T", caption: "", columns: [ReportTable.Column("A")], rows: [])).contains(#"<div class="scroll wide" role="region""#),
+                "a table without prose may grow wider than the column")
+        #expect(HTML.header("ROUGE-1 and R-2 <x>", mark: "↑") == "<span class=\"nobr\">ROUGE-1</span> and <span class=\"nobr\">R-2</span> &lt;x&gt;\u{00A0}↑",
+                "a title breaks between words only, and the arrow stays with the last")
+        #expect(HTML.header("run \(code: "a-b")") == "run <code>a-b</code>")
     }
 
     @Test func figuresAreInlineSVGWhoseIdsDoNotCollide() throws {
@@ -127,7 +133,7 @@ import Testing
         }
         #expect(page.contains("default-src 'none'"))
         let style = HTML.style
-        #expect(style.contains("max-width: 52rem"))
+        #expect(style.contains("main > *, main > figure.table > * { max-width: 50rem;"))
         #expect(style.contains(".scroll { overflow-x: auto;"))
         #expect(style.contains("figure.chart svg { display: block; width: 100%;"))
         #expect(style.contains("@media print {"))
