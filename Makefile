@@ -2,9 +2,11 @@
 
 SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
+# Only `make test` needs these: a headless browser that loads report.html.
+TEST_PACKAGES := chromium
 REPRO := .build/release/repro
 
-.PHONY: paper test deps build bench fixtures clean figures tables check report pdf
+.PHONY: paper test deps test-deps build bench fixtures clean figures tables check report pdf
 
 # PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
 # toy numbers never overwrite the committed paper/ and figures/.
@@ -23,7 +25,7 @@ paper: build
 	$(REPRO) check $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test
-test: deps
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@# The command line as a user runs it: help, the BLAS kernel check on a tiny size, MME scoring.
@@ -61,6 +63,10 @@ test: deps
 	.build/debug/repro check --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
 	@# The check counts each experiment's benchmark replies that were a yes or a no, from the files the run wrote.
 	grep -q "replies yes or no" .build/quick-paper/check.md
+	@# The report as a page, loaded in a headless browser: its figures and tables render and it loads
+	@# nothing; the check also fails on copies of the page without figures, without tables, or loading an image.
+	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
+	tools/check_html.sh --self-test .build/quick-paper/report.html .build/quick-browser
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
@@ -76,6 +82,24 @@ deps:
 	    echo "missing system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install -y$$missing"; \
 	    exit 1; \
+	  fi; \
+	fi
+
+## test-deps: what only the tests use (Chromium), via apt-get when root; where it cannot be
+## installed, the browser check of report.html says it was skipped
+test-deps:
+	@missing=""; \
+	for p in $(TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing test packages:$$missing"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+	      || echo "could not install$$missing; the browser check of report.html will be skipped"; \
+	  else \
+	    echo "missing test packages:$$missing (the browser check of report.html will be skipped);"; \
+	    echo "install them with: sudo apt-get install -y$$missing"; \
 	  fi; \
 	fi
 
