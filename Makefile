@@ -4,6 +4,8 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
 # Only `make test` needs these: a headless browser that loads report.html.
 TEST_PACKAGES := chromium
+# Only `make pdf` needs these: pdflatex and the LaTeX packages report.tex uses.
+PDF_PACKAGES := texlive-latex-base texlive-latex-recommended
 REPRO := .build/release/repro
 
 .PHONY: paper test deps test-deps build bench fixtures clean figures tables check report pdf
@@ -127,17 +129,21 @@ check: build
 report: build
 	$(REPRO) report $(REPORT_FLAGS)
 
-## pdf: report.tex as a PDF, where LaTeX is installed
+## pdf: report.tex as a PDF. pdflatex and the packages report.tex uses (inputenc, geometry, array,
+## graphicx from texlive-latex-base; booktabs from texlive-latex-recommended) are Debian's PDF_PACKAGES
 pdf: report
-	@if command -v pdflatex > /dev/null; then \
-	  cd $(PAPER_DIR) && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
-	    && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
-	    && echo "wrote $(PAPER_DIR)/report.pdf" \
-	    || { echo "pdflatex failed; see $(PAPER_DIR)/report.log"; exit 1; }; \
-	else \
-	  echo "pdflatex is not installed; install it with: sudo apt-get install -y texlive-latex-recommended"; \
+	@if ! command -v pdflatex > /dev/null; then \
+	  echo "pdflatex is not installed; install it with: sudo apt-get install -y $(PDF_PACKAGES)"; \
 	  exit 1; \
-	fi
+	fi; \
+	cd $(PAPER_DIR) && for pass in 1 2; do \
+	  pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null || { \
+	    missing=$$(sed -n 's/^! LaTeX Error: File .\(.*\). not found.*/\1/p' report.log); \
+	    if [ -n "$$missing" ]; then echo "LaTeX lacks $$missing; install it with: sudo apt-get install -y $(PDF_PACKAGES)"; \
+	    else echo "pdflatex failed; see $(PAPER_DIR)/report.log"; fi; \
+	    exit 1; }; \
+	done; \
+	echo "wrote $(PAPER_DIR)/report.pdf"
 
 ## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:
