@@ -2,9 +2,13 @@
 
 SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
+# Only `make test` needs these: a headless browser that loads report.html.
+TEST_PACKAGES := chromium
+# Only `make pdf` needs these: pdflatex and the LaTeX packages report.tex uses.
+PDF_PACKAGES := texlive-latex-base texlive-latex-recommended
 REPRO := .build/release/repro
 
-.PHONY: paper test deps build bench fixtures clean figures tables check report pdf keys
+.PHONY: paper test deps test-deps build bench fixtures clean figures tables check report pdf keys
 
 # PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
 # toy numbers never overwrite the committed paper/ and figures/.
@@ -20,7 +24,7 @@ paper: build
 	$(REPRO) report $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test
-test: deps
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@# The command line as a user runs it: help, the BLAS kernel check on a tiny size, MME scoring.
@@ -63,6 +67,10 @@ test: deps
 	.build/debug/repro check --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
 	@# The check counts each experiment's benchmark replies that were a yes or a no, from the files the run wrote.
 	grep -q "replies yes or no" .build/quick-paper/check.md
+	@# The report as a page, loaded in a headless browser: its figures and tables render and it loads
+	@# nothing; the check also fails on copies of the page without figures, without tables, or loading an image.
+	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
+	tools/check_html.sh --self-test .build/quick-paper/report.html .build/quick-browser
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
@@ -78,6 +86,24 @@ deps:
 	    echo "missing system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install -y$$missing"; \
 	    exit 1; \
+	  fi; \
+	fi
+
+## test-deps: what only the tests use (Chromium), via apt-get when root; where it cannot be
+## installed, the browser check of report.html says it was skipped
+test-deps:
+	@missing=""; \
+	for p in $(TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing test packages:$$missing"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+	      || echo "could not install$$missing; the browser check of report.html will be skipped"; \
+	  else \
+	    echo "missing test packages:$$missing (the browser check of report.html will be skipped);"; \
+	    echo "install them with: sudo apt-get install -y$$missing"; \
 	  fi; \
 	fi
 
@@ -105,17 +131,21 @@ check: build
 report: build
 	$(REPRO) report $(REPORT_FLAGS)
 
-## pdf: report.tex as a PDF, where LaTeX is installed
+## pdf: report.tex as a PDF. pdflatex and the packages report.tex uses (inputenc, geometry, array,
+## graphicx from texlive-latex-base; booktabs from texlive-latex-recommended) are Debian's PDF_PACKAGES
 pdf: report
-	@if command -v pdflatex > /dev/null; then \
-	  cd $(PAPER_DIR) && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
-	    && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
-	    && echo "wrote $(PAPER_DIR)/report.pdf" \
-	    || { echo "pdflatex failed; see $(PAPER_DIR)/report.log"; exit 1; }; \
-	else \
-	  echo "pdflatex is not installed; install it with: sudo apt-get install -y texlive-latex-recommended"; \
+	@if ! command -v pdflatex > /dev/null; then \
+	  echo "pdflatex is not installed; install it with: sudo apt-get install -y $(PDF_PACKAGES)"; \
 	  exit 1; \
-	fi
+	fi; \
+	cd $(PAPER_DIR) && for pass in 1 2; do \
+	  pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null || { \
+	    missing=$$(sed -n 's/^! LaTeX Error: File .\(.*\). not found.*/\1/p' report.log); \
+	    if [ -n "$$missing" ]; then echo "LaTeX lacks $$missing; install it with: sudo apt-get install -y $(PDF_PACKAGES)"; \
+	    else echo "pdflatex failed; see $(PAPER_DIR)/report.log"; fi; \
+	    exit 1; }; \
+	done; \
+	echo "wrote $(PAPER_DIR)/report.pdf"
 
 ## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:
