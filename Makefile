@@ -1,5 +1,11 @@
 # repro: the two commands a user types are `make paper` and `make test` (see README.md).
 
+# Every recipe line runs in bash with -e -u -o pipefail: a command that fails fails its line even
+# when its output is piped into another (a crash after the line a check greps for must not pass).
+# Checks grep files, or grep without -q, so that no producer is cut off by a closed pipe.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
 REPRO := .build/release/repro
@@ -32,29 +38,38 @@ test: deps
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
 	@# The data commands describe the studies' data (96x96 scenes of at most 2 objects), not the code's defaults.
-	.build/debug/repro data stats | grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels"
+	.build/debug/repro data stats > .build/data-stats.txt
+	grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels" .build/data-stats.txt
 	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
 	rm -rf .build/quick-workspace
-	(.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1; echo "exit status $$?") | tee .build/quick-run.log
-	grep -q "^exit status 0$$" .build/quick-run.log
-	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-run.log
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace > .build/quick-rerun.log
+	grep -q "Nothing to train" .build/quick-rerun.log
 	@# The experiments trained side by side in workers of one thread each; one of them run again alone
 	@# (--jobs 1, in the same process) gives the same numbers.
 	grep -q "exp01-medium-default: started in a worker (1 thread)" .build/quick-run.log
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | grep -q "OpenBLAS .*, 1 thread,"
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' > .build/quick-exp01-workers.txt
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-show.txt
+	grep -q "OpenBLAS .*, 1 thread," .build/quick-exp01-show.txt
+	sed -n '/^metrics/,/^loss/p' .build/quick-exp01-show.txt > .build/quick-exp01-workers.txt
 	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' | diff .build/quick-exp01-workers.txt -
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-alone.txt
+	sed -n '/^metrics/,/^loss/p' .build/quick-exp01-alone.txt | diff .build/quick-exp01-workers.txt -
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
-	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace | grep -q "gate.vision.shape"
-	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.yes_no"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.objects .*blind control"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.localisation"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.lm_answers .*blind control"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.answer_kind .*blind control"
-	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace | grep -q "mme.existence .*blind control"
-	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json | grep -q '"MME benchmark, blind"'
-	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png | grep -q "answers changed with the image"
+	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace > .build/quick-show-vision.txt
+	grep -q "gate.vision.shape" .build/quick-show-vision.txt
+	.build/debug/repro show language --profile quick --workspace .build/quick-workspace > .build/quick-show-language.txt
+	grep -q "gate.language.yes_no" .build/quick-show-language.txt
+	.build/debug/repro show align --profile quick --workspace .build/quick-workspace > .build/quick-show-align.txt
+	grep -q "gate.align.objects .*blind control" .build/quick-show-align.txt
+	grep -q "gate.align.localisation" .build/quick-show-align.txt
+	grep -q "gate.align.lm_answers .*blind control" .build/quick-show-align.txt
+	grep -q "gate.align.answer_kind .*blind control" .build/quick-show-align.txt
+	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace > .build/quick-show-instruct.txt
+	grep -q "mme.existence .*blind control" .build/quick-show-instruct.txt
+	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
+	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
+	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png > .build/quick-probe.txt
+	grep -q "answers changed with the image" .build/quick-probe.txt
 	@# The report from that workspace: figure, tables and the check (outputs under .build/).
 	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
@@ -66,7 +81,7 @@ test: deps
 deps:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep "ok installed" > /dev/null || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
