@@ -46,14 +46,18 @@ test: deps
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace > .build/quick-rerun.log
 	grep -q "Nothing to train" .build/quick-rerun.log
 	@# The experiments trained side by side in workers of one thread each; one of them run again alone
-	@# (--jobs 1, in the same process) gives the same numbers.
+	@# (--jobs 1, in the same process) stores the same bits: every metric to the last bit, the loss
+	@# curve, and the sha256 of every checkpoint and of the saved model and outputs (show --json).
 	grep -q "exp01-medium-default: started in a worker (1 thread)" .build/quick-run.log
 	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-show.txt
 	grep -q "OpenBLAS .*, 1 thread," .build/quick-exp01-show.txt
-	sed -n '/^metrics/,/^loss/p' .build/quick-exp01-show.txt > .build/quick-exp01-workers.txt
-	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-alone.txt
-	sed -n '/^metrics/,/^loss/p' .build/quick-exp01-alone.txt | diff .build/quick-exp01-workers.txt -
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-workers.json
+	grep -q '"model/model.safetensors" : "[0-9a-f]\{64\}"' .build/quick-exp01-workers.json
+	grep -q '"test_loss" : ' .build/quick-exp01-workers.json
+	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-exp01-alone.log
+	grep -q "exp01-medium-default: done in" .build/quick-exp01-alone.log
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-alone.json
+	diff .build/quick-exp01-workers.json .build/quick-exp01-alone.json
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
 	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace > .build/quick-show-vision.txt
 	grep -q "gate.vision.shape" .build/quick-show-vision.txt
