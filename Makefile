@@ -72,8 +72,12 @@ test: deps
 	grep -q "mme.existence .*blind control" .build/quick-show-instruct.txt
 	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
 	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
+	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.
+	rm -f .build/quick-probe.png
 	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png > .build/quick-probe.txt
-	grep -q "answers changed with the image" .build/quick-probe.txt
+	awk -f tools/check_probe_output.awk .build/quick-probe.txt
+	grep -q "^wrote .*/\.build/quick-probe\.png$$" .build/quick-probe.txt
+	printf '\211PNG\r\n\032\n' | cmp -n 8 - .build/quick-probe.png
 	@# The report from that workspace: figure, tables and the check (outputs under .build/).
 	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
