@@ -71,7 +71,7 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
     @Test(arguments: ["setup:20", "steps:1", "steps:8", "steps:16", "steps:24", "steps:33", "steps:39",
                       "evaluation:0", "evaluation:40", "evaluation:120", "evaluation:300"])
     func aRunKilledAtAnyMomentResumesToTheSameResult(point: String) throws {
-        try #require(FileManager.default.fileExists(atPath: KillTests.binary.path), "build repro first (make test does)")
+        try KillTests.requireFreshBinary()
         let (folder, expected, _) = try referenceRun()
         let killed = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: killed) }
@@ -87,11 +87,12 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
         default: break
         }
         usleep(UInt32(parts[0] == "steps" ? 0 : value * 1_000))
-        // A run that ends before its kill point is compared unharmed, and the line says so.
-        let landed = first.isRunning
-        if landed { kill(first.processIdentifier, SIGKILL) }
+        // A run that ended before its kill point would test nothing: the kill must land mid-run.
+        try #require(first.isRunning, "kill point \(point): the run had finished before it")
+        kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        print("kill point \(point): \(landed ? FaultTests.phase(killed, hash: hash) : "the run had finished")")
+        try KillTests.expectKilledMidRun(first, workspace: killed, study: "it")
+        print("kill point \(point): \(FaultTests.phase(killed, hash: hash))")
 
         let rerun = try KillTests().repro(["run", "--studies", folder.url.path, "--workspace", killed.path])
         rerun.waitUntilExit()
