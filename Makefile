@@ -138,9 +138,10 @@ pdf: report
 	  exit 1; \
 	fi
 
-## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
+## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, transformers, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
+	python3 tools/make_clip_fixtures.py
 	python3 tools/make_metric_fixtures.py
 	python3 tools/make_data_fixtures.py
 
