@@ -1,5 +1,11 @@
 # repro: the two commands a user types are `make paper` and `make test` (see README.md).
 
+# Every recipe line runs in bash with -e -u -o pipefail: a command that fails fails its line even
+# when its output is piped into another (a crash after the line a check greps for must not pass).
+# Checks grep files, or grep without -q, so that no producer is cut off by a closed pipe.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
 # Only `make test` needs these: a headless browser that loads report.html.
@@ -33,7 +39,8 @@ test: deps test-deps
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
 	@# The data commands describe the studies' data (96x96 scenes of at most 2 objects), not the code's defaults.
-	.build/debug/repro data stats | grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels"
+	.build/debug/repro data stats > .build/data-stats.txt
+	grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels" .build/data-stats.txt
 	@# README's study-file reference is what `repro keys` prints (`make keys` rewrites it).
 	.build/debug/repro keys > .build/study-keys.md
 	awk '/^<!-- BEGIN study keys/{f=1;next}/^<!-- END study keys/{f=0}f' README.md | diff .build/study-keys.md -
@@ -41,26 +48,42 @@ test: deps test-deps
 	bash Tests/CommandLine/errors-a-user-can-act-on.sh .build/debug/repro
 	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
 	rm -rf .build/quick-workspace
-	(.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1; echo "exit status $$?") | tee .build/quick-run.log
-	grep -q "^exit status 0$$" .build/quick-run.log
-	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-run.log
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace > .build/quick-rerun.log
+	grep -q "Nothing to train" .build/quick-rerun.log
 	@# The experiments trained side by side in workers of one thread each; one of them run again alone
-	@# (--jobs 1, in the same process) gives the same numbers.
+	@# (--jobs 1, in the same process) stores the same bits: every metric to the last bit, the loss
+	@# curve, and the sha256 of every checkpoint and of the saved model and outputs (show --json).
 	grep -q "exp01-medium-default: started in a worker (1 thread)" .build/quick-run.log
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | grep -q "OpenBLAS .*, 1 thread,"
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' > .build/quick-exp01-workers.txt
-	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' | diff .build/quick-exp01-workers.txt -
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-show.txt
+	grep -q "OpenBLAS .*, 1 thread," .build/quick-exp01-show.txt
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-workers.json
+	grep -q '"model/model.safetensors" : "[0-9a-f]\{64\}"' .build/quick-exp01-workers.json
+	grep -q '"test_loss" : ' .build/quick-exp01-workers.json
+	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-exp01-alone.log
+	grep -q "exp01-medium-default: done in" .build/quick-exp01-alone.log
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-alone.json
+	diff .build/quick-exp01-workers.json .build/quick-exp01-alone.json
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
-	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace | grep -q "gate.vision.shape"
-	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.yes_no"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.objects .*blind control"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.localisation"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.lm_answers .*blind control"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.answer_kind .*blind control"
-	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace | grep -q "mme.existence .*blind control"
-	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json | grep -q '"MME benchmark, blind"'
-	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png | grep -q "answers changed with the image"
+	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace > .build/quick-show-vision.txt
+	grep -q "gate.vision.shape" .build/quick-show-vision.txt
+	.build/debug/repro show language --profile quick --workspace .build/quick-workspace > .build/quick-show-language.txt
+	grep -q "gate.language.yes_no" .build/quick-show-language.txt
+	.build/debug/repro show align --profile quick --workspace .build/quick-workspace > .build/quick-show-align.txt
+	grep -q "gate.align.objects .*blind control" .build/quick-show-align.txt
+	grep -q "gate.align.localisation" .build/quick-show-align.txt
+	grep -q "gate.align.lm_answers .*blind control" .build/quick-show-align.txt
+	grep -q "gate.align.answer_kind .*blind control" .build/quick-show-align.txt
+	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace > .build/quick-show-instruct.txt
+	grep -q "mme.existence .*blind control" .build/quick-show-instruct.txt
+	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
+	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
+	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.
+	rm -f .build/quick-probe.png
+	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png > .build/quick-probe.txt
+	awk -f tools/check_probe_output.awk .build/quick-probe.txt
+	grep -q "^wrote .*/\.build/quick-probe\.png$$" .build/quick-probe.txt
+	printf '\211PNG\r\n\032\n' | cmp -n 8 - .build/quick-probe.png
 	@# The report from that workspace: figure, tables and the check (outputs under .build/).
 	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
@@ -76,7 +99,7 @@ test: deps test-deps
 deps:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep "ok installed" > /dev/null || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -94,7 +117,7 @@ deps:
 test-deps:
 	@missing=""; \
 	for p in $(TEST_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep "ok installed" > /dev/null || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
@@ -147,9 +170,10 @@ pdf: report
 	done; \
 	echo "wrote $(PAPER_DIR)/report.pdf"
 
-## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu; see tools/)
+## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, transformers, Pillow, rouge-score, sacrebleu; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
+	python3 tools/make_clip_fixtures.py
 	python3 tools/make_metric_fixtures.py
 	python3 tools/make_data_fixtures.py
 
