@@ -1,10 +1,20 @@
 # repro: the two commands a user types are `make paper` and `make test` (see README.md).
 
+# Every recipe line runs in bash with -e -u -o pipefail: a command that fails fails its line even
+# when its output is piped into another (a crash after the line a check greps for must not pass).
+# Checks grep files, or grep without -q, so that no producer is cut off by a closed pipe.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libcairo2-dev libsqlite3-dev libssl-dev fonts-dejavu-core
+# Only `make test` needs these: a headless browser that loads report.html.
+TEST_PACKAGES := chromium
+# Only `make pdf` needs these: pdflatex and the LaTeX packages report.tex uses.
+PDF_PACKAGES := texlive-latex-base texlive-latex-recommended
 REPRO := .build/release/repro
 
-.PHONY: paper test deps build bench fixtures clean figures tables check report pdf keys
+.PHONY: paper test deps test-deps build bench fixtures clean figures tables check report pdf keys
 
 # PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
 # toy numbers never overwrite the committed paper/ and figures/.
@@ -20,7 +30,7 @@ paper: build
 	$(REPRO) report $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test
-test: deps
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@# The command line as a user runs it: help, the BLAS kernel check on a tiny size, MME scoring.
@@ -29,7 +39,8 @@ test: deps
 	.build/debug/repro score mme Tests/MetricsTests/Fixtures/mme > /dev/null
 	.build/debug/repro data preview --corpus benchmark --count 4 --output .build/data-preview.png
 	@# The data commands describe the studies' data (96x96 scenes of at most 2 objects), not the code's defaults.
-	.build/debug/repro data stats | grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels"
+	.build/debug/repro data stats > .build/data-stats.txt
+	grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels" .build/data-stats.txt
 	@# README's study-file reference is what `repro keys` prints (`make keys` rewrites it).
 	.build/debug/repro keys > .build/study-keys.md
 	awk '/^<!-- BEGIN study keys/{f=1;next}/^<!-- END study keys/{f=0}f' README.md | diff .build/study-keys.md -
@@ -37,38 +48,58 @@ test: deps
 	bash Tests/CommandLine/errors-a-user-can-act-on.sh .build/debug/repro
 	@# One end-to-end run of the quick profile in a fresh workspace, then a second that must train nothing.
 	rm -rf .build/quick-workspace
-	(.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1; echo "exit status $$?") | tee .build/quick-run.log
-	grep -q "^exit status 0$$" .build/quick-run.log
-	.build/debug/repro run --profile quick --workspace .build/quick-workspace | grep -q "Nothing to train"
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-run.log
+	.build/debug/repro run --profile quick --workspace .build/quick-workspace > .build/quick-rerun.log
+	grep -q "Nothing to train" .build/quick-rerun.log
 	@# The experiments trained side by side in workers of one thread each; one of them run again alone
-	@# (--jobs 1, in the same process) gives the same numbers.
+	@# (--jobs 1, in the same process) stores the same bits: every metric to the last bit, the loss
+	@# curve, and the sha256 of every checkpoint and of the saved model and outputs (show --json).
 	grep -q "exp01-medium-default: started in a worker (1 thread)" .build/quick-run.log
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | grep -q "OpenBLAS .*, 1 thread,"
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' > .build/quick-exp01-workers.txt
-	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace
-	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace | sed -n '/^metrics/,/^loss/p' | diff .build/quick-exp01-workers.txt -
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-show.txt
+	grep -q "OpenBLAS .*, 1 thread," .build/quick-exp01-show.txt
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-workers.json
+	grep -q '"model/model.safetensors" : "[0-9a-f]\{64\}"' .build/quick-exp01-workers.json
+	grep -q '"test_loss" : ' .build/quick-exp01-workers.json
+	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-exp01-alone.log
+	grep -q "exp01-medium-default: done in" .build/quick-exp01-alone.log
+	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-alone.json
+	diff .build/quick-exp01-workers.json .build/quick-exp01-alone.json
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
-	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace | grep -q "gate.vision.shape"
-	.build/debug/repro show language --profile quick --workspace .build/quick-workspace | grep -q "gate.language.yes_no"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.objects .*blind control"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.localisation"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.lm_answers .*blind control"
-	.build/debug/repro show align --profile quick --workspace .build/quick-workspace | grep -q "gate.align.answer_kind .*blind control"
-	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace | grep -q "mme.existence .*blind control"
-	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json | grep -q '"MME benchmark, blind"'
-	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png | grep -q "answers changed with the image"
+	.build/debug/repro show vision --profile quick --workspace .build/quick-workspace > .build/quick-show-vision.txt
+	grep -q "gate.vision.shape" .build/quick-show-vision.txt
+	.build/debug/repro show language --profile quick --workspace .build/quick-workspace > .build/quick-show-language.txt
+	grep -q "gate.language.yes_no" .build/quick-show-language.txt
+	.build/debug/repro show align --profile quick --workspace .build/quick-workspace > .build/quick-show-align.txt
+	grep -q "gate.align.objects .*blind control" .build/quick-show-align.txt
+	grep -q "gate.align.localisation" .build/quick-show-align.txt
+	grep -q "gate.align.lm_answers .*blind control" .build/quick-show-align.txt
+	grep -q "gate.align.answer_kind .*blind control" .build/quick-show-align.txt
+	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace > .build/quick-show-instruct.txt
+	grep -q "mme.existence .*blind control" .build/quick-show-instruct.txt
+	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
+	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
+	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.
+	rm -f .build/quick-probe.png
+	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png > .build/quick-probe.txt
+	awk -f tools/check_probe_output.awk .build/quick-probe.txt
+	grep -q "^wrote .*/\.build/quick-probe\.png$$" .build/quick-probe.txt
+	printf '\211PNG\r\n\032\n' | cmp -n 8 - .build/quick-probe.png
 	@# The report from that workspace: figure, tables and the check (outputs under .build/).
 	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro check --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
 	@# The check counts each experiment's benchmark replies that were a yes or a no, from the files the run wrote.
 	grep -q "replies yes or no" .build/quick-paper/check.md
+	@# The report as a page, loaded in a headless browser: its figures and tables render and it loads
+	@# nothing; the check also fails on copies of the page without figures, without tables, or loading an image.
+	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
+	tools/check_html.sh --self-test .build/quick-paper/report.html .build/quick-browser
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:
 	@missing=""; \
 	for p in $(SYSTEM_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep "ok installed" > /dev/null || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -78,6 +109,24 @@ deps:
 	    echo "missing system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install -y$$missing"; \
 	    exit 1; \
+	  fi; \
+	fi
+
+## test-deps: what only the tests use (Chromium), via apt-get when root; where it cannot be
+## installed, the browser check of report.html says it was skipped
+test-deps:
+	@missing=""; \
+	for p in $(TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep "ok installed" > /dev/null || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing test packages:$$missing"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+	      || echo "could not install$$missing; the browser check of report.html will be skipped"; \
+	  else \
+	    echo "missing test packages:$$missing (the browser check of report.html will be skipped);"; \
+	    echo "install them with: sudo apt-get install -y$$missing"; \
 	  fi; \
 	fi
 
@@ -105,21 +154,26 @@ check: build
 report: build
 	$(REPRO) report $(REPORT_FLAGS)
 
-## pdf: report.tex as a PDF, where LaTeX is installed
+## pdf: report.tex as a PDF. pdflatex and the packages report.tex uses (inputenc, geometry, array,
+## graphicx from texlive-latex-base; booktabs from texlive-latex-recommended) are Debian's PDF_PACKAGES
 pdf: report
-	@if command -v pdflatex > /dev/null; then \
-	  cd $(PAPER_DIR) && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
-	    && pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null \
-	    && echo "wrote $(PAPER_DIR)/report.pdf" \
-	    || { echo "pdflatex failed; see $(PAPER_DIR)/report.log"; exit 1; }; \
-	else \
-	  echo "pdflatex is not installed; install it with: sudo apt-get install -y texlive-latex-recommended"; \
+	@if ! command -v pdflatex > /dev/null; then \
+	  echo "pdflatex is not installed; install it with: sudo apt-get install -y $(PDF_PACKAGES)"; \
 	  exit 1; \
-	fi
+	fi; \
+	cd $(PAPER_DIR) && for pass in 1 2; do \
+	  pdflatex -interaction=nonstopmode -halt-on-error report.tex > /dev/null || { \
+	    missing=$$(sed -n 's/^! LaTeX Error: File .\(.*\). not found.*/\1/p' report.log); \
+	    if [ -n "$$missing" ]; then echo "LaTeX lacks $$missing; install it with: sudo apt-get install -y $(PDF_PACKAGES)"; \
+	    else echo "pdflatex failed; see $(PAPER_DIR)/report.log"; fi; \
+	    exit 1; }; \
+	done; \
+	echo "wrote $(PAPER_DIR)/report.pdf"
 
-## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, Pillow, rouge-score, sacrebleu, scipy, numpy; see tools/)
+## fixtures: regenerate the reference values and files the tests compare against (needs PyTorch, transformers, Pillow, rouge-score, sacrebleu, scipy, numpy; see tools/)
 fixtures:
 	python3 tools/make_engine_fixtures.py
+	python3 tools/make_clip_fixtures.py
 	python3 tools/make_metric_fixtures.py
 	python3 tools/make_data_fixtures.py
 	python3 tools/make_stats_fixtures.py

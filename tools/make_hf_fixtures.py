@@ -13,6 +13,10 @@ Each case folder under Tests/ModelTests/Fixtures/ holds:
                          qformer_attention_mask, labels (the names transformers uses)
   expected.safetensors   logits, loss, grad.<parameter name> for every trainable parameter;
                          its metadata records the package versions and what trains
+
+Every random draw is seeded by the case's name, so the same package versions on the same kind of
+CPU write the same values again (the bytes may still differ: safetensors writes its metadata, and
+peft its target_modules, in hash order).
 """
 import json
 import platform
@@ -97,7 +101,12 @@ def our_name(peft_name):
 
 
 def write_case(name, cross_attention_frequency, padded, lora, hidden_act="gelu"):
-    generator = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+    # Every draw comes from generators seeded by the case's name, so that a case is regenerated with
+    # the same values: ours for the weights, inputs and both LoRA matrices, and torch's global one
+    # (seeded too) for whatever the libraries initialise on their own before we overwrite it.
+    seed = zlib.crc32(name.encode())
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -112,9 +121,11 @@ def write_case(name, cross_attention_frequency, padded, lora, hidden_act="gelu")
         lora_config = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0,
                                  target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
         model = get_peft_model(model, lora_config)
+        # peft draws lora_A from torch's global generator and zeroes lora_B: both are set from ours
+        # (B nonzero, so that the adapter changes the output and its gradients are exercised).
         with torch.no_grad():
             for n, p in model.named_parameters():
-                if "lora_B" in n:
+                if "lora_A" in n or "lora_B" in n:
                     p.copy_(0.2 * torch.randn(p.shape, generator=generator))
         for n, p in model.named_parameters():
             plain = our_name(n)

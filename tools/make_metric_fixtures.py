@@ -16,6 +16,10 @@ Evaluation branch of BradyFU/Awesome-Multimodal-Large-Language-Models, tools/eva
 commit 1c1d69e1): the reply is only lowercased (no stripping, no "." removal), then it is "yes" or
 "no" if it equals one, else the first 4 characters decide ("yes" before "no"), else "other".
 sklearn is left out: acc is the share of questions right, which is all its accuracy_score gives.
+The reimplementation gives the labels per question, which calculation.py does not print; the
+scores and totals the tests expect also come from calculation.py itself, run on the same folder by
+tools/make_mme_official_fixture.py (mme_calculation.json holds what it printed). After changing
+mme/, run both.
 
 Every file records the versions that made it. The tests read these files only; they never need
 Python.

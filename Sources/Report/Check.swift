@@ -169,9 +169,24 @@ public struct Check: Sendable {
                 let values = paper.table1.map { reported.value($0.study, metric.name) }
                 return bestIndices(values, better: metric.better!, format: metric.format).contains { paper.table1[$0].study == study }
             }.map(\.title)
-            points.append("Section 4.4 says that in the test results \(judge.name(study)) \"was the best performing\" and reads that as overfitting; Table 1 ranks its test loss \(rank) of \(losses.count), and it is best only on \(bestOn.isEmpty ? "no metric" : bestOn.joined(separator: ", ")). The sentence most likely means the opposite of what it says.")
+            points.append("Section 4.4 says that in the test results \(judge.name(study)) \"was the best performing\" and reads that as overfitting; Table 1 ranks its test loss \(rank) of \(losses.count), and it is best only on \(bestOn.isEmpty ? "no metric" : bestOn.joined(separator: ", ")). \(Self.readingOfBestPerforming(rank: rank, of: losses.count, bestOn: bestOn.count, metrics: ReportMetric.printed.count))")
         }
         return points
+    }
+
+    /// What the numbers say of a sentence calling a model "the best performing" in the tests:
+    /// - its test loss is the lowest: the sentence holds as written;
+    /// - its test loss is in the worse half and it is best on at most a minority of the printed
+    ///   metrics: the sentence most likely means the opposite (the worst, which overfitting predicts);
+    /// - otherwise the numbers do not decide.
+    static func readingOfBestPerforming(rank: Int, of count: Int, bestOn: Int, metrics: Int) -> String {
+        if rank == 1 {
+            return "Its test loss is the lowest, so the sentence holds as written; it is the reading as overfitting that the numbers do not support."
+        }
+        if Double(rank) > Double(count) / 2 && Double(bestOn) < Double(metrics) / 2 {
+            return "The sentence most likely means the opposite of what it says."
+        }
+        return "The numbers neither bear the sentence out nor show that it means the opposite."
     }
 
     // MARK: Points of method

@@ -1,5 +1,5 @@
-/// A line of prose: plain text with code and bold spans, so that one document renders to Markdown
-/// and to LaTeX, each escaping the plain text its own way.
+/// A line of prose: plain text with code and bold spans, so that one document renders to Markdown,
+/// LaTeX and HTML, each escaping the plain text its own way.
 ///
 /// `"run \(code: "repro run exp03") first"` makes a code span; other interpolations are plain text.
 public struct Text: Sendable, Equatable, ExpressibleByStringInterpolation {
@@ -46,7 +46,8 @@ public enum Block: Sendable {
     case quote(Text)
     case bullets([Text])
     case table(ReportTable)
-    /// A figure file given without its extension: Markdown shows the PNG, LaTeX includes the PDF.
+    /// A figure file given without its extension: Markdown shows the PNG, LaTeX includes the PDF,
+    /// HTML holds the SVG inline.
     case figure(path: String, caption: Text)
 }
 

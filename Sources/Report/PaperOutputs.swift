@@ -73,13 +73,20 @@ public struct PaperOutputs: Sendable {
         return (try write(text, to: folder.appendingPathComponent("check.md")), text)
     }
 
-    /// Writes `report.md` and `report.tex` under `folder`, pointing at the figures written.
+    /// Writes `report.md`, `report.tex` and `report.html` under `folder`: the first two point at the
+    /// figures written, the page holds their SVG files inline.
     public func writeReport(_ check: Check, figures: Figures, to folder: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let report = PaperReport(check: check, figure2: figures.figure2.map { relativePath(from: folder, to: $0) },
-                                 heldOut: figures.heldOut.map { relativePath(from: folder, to: $0) })
+        let figure2 = figures.figure2.map { relativePath(from: folder, to: $0) }, heldOut = figures.heldOut.map { relativePath(from: folder, to: $0) }
+        let report = PaperReport(check: check, figure2: figure2, heldOut: heldOut)
+        var svg: [String: String] = [:]
+        for (base, path) in [(figures.figure2, figure2), (figures.heldOut, heldOut)] {
+            guard let base, let path else { continue }
+            svg[path] = try String(contentsOf: base.appendingPathExtension("svg"), encoding: .utf8)
+        }
         return [try write(report.markdown, to: folder.appendingPathComponent("report.md")),
-                try write(report.latex, to: folder.appendingPathComponent("report.tex"))]
+                try write(report.latex, to: folder.appendingPathComponent("report.tex")),
+                try write(report.html(figures: svg), to: folder.appendingPathComponent("report.html"))]
     }
 
     private func write(_ text: String, to url: URL) throws -> URL {

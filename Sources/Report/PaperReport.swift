@@ -2,7 +2,7 @@ import Foundation
 import Study
 
 /// The reproduced paper: what was run, Tables 1-2, Figure 2, the check, and where every number
-/// comes from; written as `report.md` and `report.tex`.
+/// comes from; written as `report.md`, `report.tex` and `report.html`.
 public struct PaperReport: Sendable {
     public let check: Check
     /// Figure files relative to the report, without extension; nil for a figure with nothing to draw.
@@ -20,6 +20,8 @@ public struct PaperReport: Sendable {
 
     public var markdown: String { Markdown.render([.heading(level: 1, title)] + blocks) }
     public var latex: String { LaTeX.document(title: title, blocks: blocks) }
+    /// The page, with each figure's SVG (keyed by its path, as `figure2` and `heldOut`) inline.
+    public func html(figures: [String: String]) -> String { HTML.document(title: title, blocks: blocks, figures: figures) }
 
     public var blocks: [Block] {
         let paper = check.paper, results = check.results

@@ -99,8 +99,9 @@ struct ReportCommand: ParsableCommand {
         abstract: "Writes the reproduced paper from stored results: figures, tables, check.md, report.md, report.tex and report.html.",
         discussion: """
             Reads results only and never trains; writes each output once and prints one line per claim \
-            with its verdict on our numbers (check.md has the rules and the numbers). `make pdf` turns \
-            report.tex into a PDF where LaTeX is installed.
+            with its verdict on our numbers (check.md has the rules and the numbers). report.html is one \
+            self-contained page (figures inline as SVG, no script, nothing fetched) to open in a browser or \
+            on a phone. `make pdf` turns report.tex into a PDF where LaTeX is installed.
             """)
 
     @OptionGroup var options: PaperOptions

@@ -156,9 +156,12 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var options: StudyOptions
     @Argument(help: "The study (file name or unique prefix).") var study: String
+    @OptionGroup(title: "JSON: the stored results exactly as stored (every metric's Double to the last bit, the loss curve, the sha256 of each checkpoint and of each file the run made); two runs that stored the same bits print the same JSON")
+    var output: OutputOptions
 
     func run() throws {
         let resolved = try options.catalog().study(named: study)
+        if output.json { return try printJSON(resolved, state: try options.states([resolved])[0]) }
         print("\(resolved.name) (\(resolved.file))")
         print("  \(resolved.spec.description)")
         print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.startsFrom ?? "fresh weights")")
@@ -186,6 +189,61 @@ struct ShowCommand: ParsableCommand {
             }
         }
         print("\nprovenance: commit \(run.commit), \(run.engine), \(run.blas), \(run.machine)")
+    }
+
+    /// The stored results of the study's fresh run, and nothing that differs between two runs that
+    /// stored the same bits (no run id, times, process or provenance).
+    struct StoredBits: Encodable {
+        struct Point: Encodable {
+            let step: Int
+            let epoch, trainLoss, learningRate: Double
+            let evalLoss: Double?
+            enum CodingKeys: String, CodingKey {
+                case step, epoch, trainLoss = "train_loss", learningRate = "learning_rate", evalLoss = "eval_loss"
+            }
+        }
+        struct Checkpoint: Encodable {
+            let step: Int
+            let sha256: String
+            let evalLoss: Double?
+            let best: Bool
+            enum CodingKeys: String, CodingKey { case step, sha256, evalLoss = "eval_loss", best }
+        }
+        let study, hash, state: String
+        /// Condition (image, blind) -> metric name -> value.
+        var metrics: [String: [String: Double]]?
+        var curve: [Point]?
+        var checkpoints: [Checkpoint]?
+        /// The file's path within the run folder -> its sha256.
+        var artifacts: [String: String]?
+    }
+
+    func printJSON(_ resolved: ResolvedStudy, state: StudyState) throws {
+        let name = switch state {
+        case .fresh: "fresh"
+        case .stale: "stale"
+        case .missing: "missing"
+        case .running: "running"
+        case .interrupted: "interrupted"
+        case .failed: "failed"
+        }
+        var bits = StoredBits(study: resolved.name, hash: resolved.hash, state: name)
+        if case .fresh(let run) = state, let store = try ResultsStore.existing(workspace: try options.workspaceFolder) {
+            let id = run.id!
+            bits.metrics = Dictionary(grouping: try store.metrics(runId: id), by: \.condition).mapValues { records in
+                Dictionary(records.map { ($0.name, $0.value) }) { first, _ in first }
+            }
+            bits.curve = try store.curve(runId: id).map {
+                .init(step: $0.step, epoch: $0.epoch, trainLoss: $0.trainLoss, learningRate: $0.learningRate, evalLoss: $0.evalLoss)
+            }
+            bits.checkpoints = try store.checkpoints(runId: id).map { .init(step: $0.step, sha256: $0.sha256, evalLoss: $0.evalLoss, best: $0.best) }
+            bits.artifacts = Dictionary(try store.artifacts(runId: id).map { ($0.kind, $0.sha256) }) { first, _ in first }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // A NaN or infinite metric is stored as such; JSON has no number for it.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        print(String(decoding: try encoder.encode(bits), as: UTF8.self))
     }
 }
 

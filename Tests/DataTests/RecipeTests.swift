@@ -5,7 +5,19 @@ import Testing
 @Suite struct RecipeTests {
     @Test func canonicalJSONIsSortedAndStable() throws {
         let json = String(decoding: DataRecipe().canonicalJSON, as: UTF8.self)
-        #expect(json == String(decoding: DataRecipe().canonicalJSON, as: UTF8.self))
+        // Stable: the same recipe with its dictionaries built in another order (and so laid out
+        // differently in memory) gives the same bytes, and so does the recipe read back from them.
+        var reordered = DataRecipe()
+        var skills: [Skill: Int] = [:], groups: [QueryGroup: Int] = [:]
+        skills.reserveCapacity(64)
+        groups.reserveCapacity(64)
+        for (skill, weight) in DataRecipe().skillWeights.sorted(by: { $0.key.rawValue > $1.key.rawValue }) { skills[skill] = weight }
+        for (group, weight) in DataRecipe().finetuneGroupWeights.sorted(by: { $0.key.rawValue > $1.key.rawValue }) { groups[group] = weight }
+        reordered.skillWeights = skills
+        reordered.finetuneGroupWeights = groups
+        #expect(String(decoding: reordered.canonicalJSON, as: UTF8.self) == json)
+        let readBack = try JSONDecoder().decode(DataRecipe.self, from: Data(json.utf8))
+        #expect(String(decoding: readBack.canonicalJSON, as: UTF8.self) == json)
         #expect(json.hasPrefix(#"{"backgrounds":["white","black"],"benchmark_images_per_subtask":40,"#))
         #expect(json.contains(#""skill_weights":{"arithmetic":1,"background":1,"#), "dictionaries are keyed objects in sorted order")
         let decoded = try JSONDecoder().decode(DataRecipe.self, from: DataRecipe().canonicalJSON)

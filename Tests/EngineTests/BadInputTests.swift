@@ -6,8 +6,7 @@ import Testing
 /// Broken and fuzzed safetensors files: each is refused with a line that says what is wrong.
 @Suite struct SafeTensorsBadInputTests {
     @Test func everyBrokenFileGivesItsMessage() throws {
-        let cases = try BadInput.cases("safetensors")
-        #expect(cases.count >= 10)
+        let cases = try BadInput.cases("safetensors", atLeast: 10)
         for item in cases {
             #expect(BadInput.message("safetensors") { _ = try SafeTensors.read(item.input) } == item.expected, "\(item.input.lastPathComponent)")
         }

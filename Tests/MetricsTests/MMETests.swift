@@ -16,6 +16,8 @@ import Testing
 
     let folder = fixtures.appendingPathComponent("mme")
 
+    /// Labels, acc and acc+ per subtask (tools/make_metric_fixtures.py, which follows calculation.py's
+    /// rules; the scores and totals are also checked against calculation.py's own output below).
     @Test func fixtureFolderScoresAsTheOfficialRulesScoreIt() throws {
         let expected = try fixture("mme_expected", as: Expected.self)
         #expect(expected.versions["rules"] != nil, "the fixture says which calculation.py it follows")
@@ -32,6 +34,41 @@ import Testing
         #expect(abs(scores.perception - expected.perception) <= tolerance)
         #expect(abs(scores.cognition - expected.cognition) <= tolerance)
         #expect(abs(scores.overall - expected.overall) <= tolerance)
+    }
+
+    /// What MME's own calculation.py printed for the fixture folder (tools/make_mme_official_fixture.py
+    /// ran it): each subtask's score and the perception and cognition totals.
+    @Test func fixtureFolderScoresAsMMEsOwnCalculationPrintsThem() throws {
+        struct Printed: Decodable {
+            let versions: [String: String]
+            let stdout: String
+        }
+        let printed = try fixture("mme_calculation", as: Printed.self)
+        #expect(printed.versions["calculation.py sha256"]?.count == 64, "the fixture names the script that printed it")
+        var totals: [String: Double] = [:], subtasks: [String: Double] = [:]
+        var section = ""
+        for line in printed.stdout.split(separator: "\n", omittingEmptySubsequences: true) {
+            let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            if line.hasPrefix("===========") {
+                section = words[1]
+            } else if words.count == 3, words[0] == "total", words[1] == "score:" {
+                totals[section] = try #require(Double(words[2]), "\(line)")
+            } else if words.count == 3, words[1] == "score:" {
+                subtasks[words[0]] = try #require(Double(words[2]), "\(line)")
+            } else {
+                Issue.record("unexpected line in calculation.py's output: \(line)")
+            }
+        }
+        try #require(Set(totals.keys) == ["Perception", "Cognition"] && Set(subtasks.keys) == Set(MME.subtasks),
+                     "calculation.py printed both totals and all 14 subtasks: \(totals.keys.sorted()), \(subtasks.keys.sorted())")
+
+        let scores = try MME.score(MME.readResults(folder))
+        for subtask in scores.subtasks {
+            #expect(abs(subtask.score - subtasks[subtask.name]!) <= tolerance, "\(subtask.name): \(subtask.score) against \(subtasks[subtask.name]!)")
+        }
+        #expect(abs(scores.perception - totals["Perception"]!) <= tolerance, "perception \(scores.perception)")
+        #expect(abs(scores.cognition - totals["Cognition"]!) <= tolerance, "cognition \(scores.cognition)")
+        #expect(abs(scores.overall - totals["Perception"]! - totals["Cognition"]!) <= tolerance)
     }
 
     @Test(arguments: [

@@ -7,7 +7,7 @@ import Testing
 /// line per problem, naming the file and the key.
 @Suite struct PaperBadInputTests {
     @Test func everyBrokenPairGivesItsMessage() throws {
-        for item in try BadInput.cases("paper") {
+        for item in try BadInput.cases("paper", atLeast: 5) {
             let message = BadInput.message("paper") {
                 let paper = try PaperSpec.load(from: item.input.appendingPathComponent("paper.toml"), studies: ["base", "a", "b"])
                 _ = try ReportedNumbers.load(from: item.input.appendingPathComponent("reported.toml"), paper: paper)

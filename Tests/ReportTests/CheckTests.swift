@@ -31,6 +31,35 @@ import Testing
         #expect(points[3].contains("Table 1 ranks its test loss 6 of 10, and it is best only on CLIP score"))
     }
 
+    /// Section 4.4's "best performing" (exp 9): the judgement follows the ranks, whichever way they fall.
+    @Test func theBestPerformingSentenceIsJudgedFromTheRanks() throws {
+        let study = "exp09-default-default"
+        func judgement(_ change: (inout [String: Double]) -> Void) throws -> String {
+            var doctored = reported
+            change(&doctored.table1[study]!)
+            return try #require(check(doctored).consistency().map(\.plain).first { $0.hasPrefix("Section 4.4 says") })
+        }
+        // As printed: 6th of 10 on test loss and best only on CLIP score.
+        let printed = try judgement { _ in }
+        #expect(printed.contains("ranks its test loss 6 of 10, and it is best only on CLIP score."))
+        #expect(printed.hasSuffix("The sentence most likely means the opposite of what it says."))
+        // The lowest test loss: the sentence holds as written.
+        let lowest = try judgement { $0[MetricName.testLoss] = 3.0 }
+        #expect(lowest.contains("ranks its test loss 1 of 10"))
+        #expect(lowest.hasSuffix("Its test loss is the lowest, so the sentence holds as written; it is the reading as overfitting that the numbers do not support."))
+        // Third of 10: in the better half, so the numbers do not decide.
+        let third = try judgement { $0[MetricName.testLoss] = 3.26 }
+        #expect(third.contains("ranks its test loss 3 of 10"))
+        #expect(third.hasSuffix("The numbers neither bear the sentence out nor show that it means the opposite."))
+        // Still 6th on test loss, but best on the three ROUGE columns and CLIP: 4 of the 6 printed metrics.
+        let mostMetrics = try judgement { row in
+            for metric in [MetricName.rouge1, MetricName.rouge2, MetricName.rougeL] { row[metric] = 0.99 }
+        }
+        #expect(mostMetrics.contains("ranks its test loss 6 of 10, and it is best only on ROUGE-1, ROUGE-2, ROUGE-L, CLIP score."))
+        #expect(mostMetrics.hasSuffix("The numbers neither bear the sentence out nor show that it means the opposite."))
+        #expect(!mostMetrics.contains("opposite of what it says"))
+    }
+
     @Test func inconsistenciesAreCounted() throws {
         var doctored = reported
         doctored.table2["small"]!.standard = 5.70

@@ -109,6 +109,19 @@ import Testing
         #expect(markdown.contains("| exp03-medium-enhanced | 4 | \(String(try made.catalog.study(named: "exp03").hash.prefix(12))) | 0123456789ab | engine-1 | SkylakeX | test machine, 2 cores |"))
         #expect(latex.contains(#"\includegraphics[width=3.4in]{../figures/figure2-heldout.pdf}"#))
         #expect(latex.hasSuffix("\\end{document}\n"))
+
+        // The page holds both figures' SVG inline, every table and the check, and no id twice.
+        #expect(report.map(\.lastPathComponent) == ["report.md", "report.tex", "report.html"])
+        let html = try String(contentsOf: report[2], encoding: .utf8)
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
+        #expect(!html.contains("<?xml") && !html.contains("figure2.png"))
+        for caption in ["Scale model", "Table 1", "Table 2", "Ablation", "Claims", "Table 1 (check)", "Table 2 (check)", "Provenance"] {
+            #expect(html.contains("<figcaption><strong>\(caption).</strong>"), "\(caption)")
+        }
+        #expect(html.contains("<td>exp03-medium-enhanced</td>\n<td>4</td>"))
+        #expect(html.contains("<h2>Check: the paper against this reproduction</h2>"))
+        let ids = HTMLTests.ids(in: html)
+        #expect(ids.count > 20 && Set(ids).count == ids.count, "the two figures' glyph and surface ids are prefixed apart")
     }
 
     @Test func relativePathsBetweenFolders() {

@@ -8,13 +8,13 @@ import Testing
 /// the file and the key, or loads.
 @Suite struct StudyBadInputTests {
     @Test func everyBrokenFolderGivesItsMessage() throws {
-        for item in try BadInput.cases("studies") {
+        for item in try BadInput.cases("studies", atLeast: 11) {
             #expect(BadInput.message("studies") { _ = try StudyCatalog.load(directory: item.input) } == item.expected, "\(item.input.lastPathComponent)")
         }
     }
 
     @Test func everyBrokenWorkspaceGivesItsMessage() throws {
-        for item in try BadInput.cases("workspace") {
+        for item in try BadInput.cases("workspace", atLeast: 3) {
             #expect(BadInput.message("workspace") { _ = try ResultsStore(workspace: item.input) } == item.expected, "\(item.input.lastPathComponent)")
         }
     }

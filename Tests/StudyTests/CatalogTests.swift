@@ -3,12 +3,22 @@ import Foundation
 @testable import Study
 import Testing
 
+/// The folder that holds this test process's study folders; removed when the process exits, so that
+/// the tests leave nothing in the system's temporary folder. (Study folders are often loaded once
+/// in an expression, and one is shared by the fault tests' reference run: one removal at exit
+/// covers them all, where a removal per test could not.)
+let studyFoldersRoot: URL = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("repro-study-tests-\(getpid())")
+    atexit { try? FileManager.default.removeItem(at: studyFoldersRoot) }
+    return root
+}()
+
 /// Study files written into a temporary folder for one test.
 struct StudyFolder {
     let url: URL
 
     init(_ files: [String: String]) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("studies-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        url = studyFoldersRoot.appendingPathComponent("studies-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: url.appendingPathComponent("profiles"), withIntermediateDirectories: true)
         for (name, text) in files { try Data(text.utf8).write(to: url.appendingPathComponent(name)) }
     }

@@ -46,21 +46,26 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
         return steps == 0 ? "setup" : steps < 40 ? "training (\(steps) of 40 steps stored)" : "after training: the best checkpoint, the model, evaluation"
     }
 
-    /// The uninterrupted run's outcome and how long it took, computed once.
-    nonisolated(unsafe) static var reference: (folder: StudyFolder, outcome: Outcome, seconds: Double)?
+    /// The uninterrupted run's outcome, and how long it went on after its last training step was
+    /// stored (the best checkpoint, the saved model, evaluation), computed once.
+    nonisolated(unsafe) static var reference: (folder: StudyFolder, outcome: Outcome, afterTraining: Double)?
 
-    func referenceRun() throws -> (folder: StudyFolder, outcome: Outcome, seconds: Double) {
+    func referenceRun() throws -> (folder: StudyFolder, outcome: Outcome, afterTraining: Double) {
         if let reference = FaultTests.reference { return reference }
         // Longer than the runner tests' study, so that kills land in training and its checkpoint writes too.
         let folder = try StudyFolder(["it.toml": tinyInstructStudy.replacingOccurrences(of: "max_steps = 9", with: "max_steps = 40")
             .replacingOccurrences(of: "epochs = 1", with: "epochs = 2")])
         let whole = FileManager.default.temporaryDirectory.appendingPathComponent("whole-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: whole) }
-        let start = Date()
         let process = try KillTests().repro(["run", "--studies", folder.url.path, "--workspace", whole.path])
+        var trained: Date?
+        while process.isRunning {
+            if trained == nil && KillTests().storedSteps(whole) >= 40 { trained = Date() }
+            usleep(2_000)
+        }
         process.waitUntilExit()
         try #require(process.terminationStatus == 0)
-        let reference = (folder, try FaultTests.outcome(whole), Date().timeIntervalSince(start))
+        let reference = (folder, try FaultTests.outcome(whole), Date().timeIntervalSince(trained ?? Date()))
         FaultTests.reference = reference
         return reference
     }
@@ -72,8 +77,8 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
     @Test(arguments: ["setup:20", "steps:1", "steps:8", "steps:16", "steps:24", "steps:33", "steps:39",
                       "evaluation:0", "evaluation:40", "evaluation:120", "evaluation:300"])
     func aRunKilledAtAnyMomentResumesToTheSameResult(point: String) throws {
-        try #require(FileManager.default.fileExists(atPath: KillTests.binary.path), "build repro first (make test does)")
-        let (folder, expected, _) = try referenceRun()
+        try KillTests.requireFreshBinary()
+        let (folder, expected, afterTraining) = try referenceRun()
         let killed = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: killed) }
         let hash = try folder.load().study(named: "it").hash
@@ -87,12 +92,16 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
         case "evaluation": waitFor { KillTests().storedSteps(killed) >= 40 }
         default: break
         }
-        usleep(UInt32(parts[0] == "steps" ? 0 : value * 1_000))
-        // A run that ends before its kill point is compared unharmed, and the line says so.
-        let landed = first.isRunning
-        if landed { kill(first.processIdentifier, SIGKILL) }
+        // After training, at most three quarters of the time the reference run took from there, so
+        // that a faster machine's run does not end before its kill.
+        let delay = parts[0] == "steps" ? 0 : parts[0] == "evaluation" ? min(Double(value) / 1000, 0.75 * afterTraining) : Double(value) / 1000
+        usleep(UInt32(delay * 1_000_000))
+        // A run that ended before its kill point would test nothing: the kill must land mid-run.
+        try #require(first.isRunning, "kill point \(point): the run had finished before it")
+        kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        print("kill point \(point): \(landed ? FaultTests.phase(killed, hash: hash) : "the run had finished")")
+        try KillTests.expectKilledMidRun(first, workspace: killed, study: "it")
+        print("kill point \(point) (\(Int(delay * 1000)) ms): \(FaultTests.phase(killed, hash: hash))")
 
         let rerun = try KillTests().repro(["run", "--studies", folder.url.path, "--workspace", killed.path])
         rerun.waitUntilExit()

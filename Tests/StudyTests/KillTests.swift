@@ -10,6 +10,39 @@ import Testing
     static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/debug/repro")
 
+    static let sources = binary.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Sources")
+
+    /// Fails unless `.build/debug/repro` exists and is newer than every file in Sources/: no test
+    /// target depends on the executable, so `swift build --build-tests` followed by edits, or a
+    /// `swift test` that built only the test targets, would otherwise test an old binary.
+    static func requireFreshBinary() throws {
+        let path = binary.path
+        let built = try #require(try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date,
+                                 "\(path) does not exist: run `swift build` first (make test does)")
+        var newest: (date: Date, file: String)?
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey]))
+        for case let file as URL in files {
+            let values = try file.resourceValues(forKeys: [.contentModificationDateKey, .isRegularFileKey])
+            guard values.isRegularFile == true, let date = values.contentModificationDate else { continue }
+            if date > newest?.date ?? .distantPast { newest = (date, file.path) }
+        }
+        let source = try #require(newest, "no source files under \(sources.path)")
+        try #require(built >= source.date,
+                     "\(path) is older than \(source.file): the binary these tests run is stale; run `swift build` first (make test does)")
+    }
+
+    /// That `process` was killed by SIGKILL (not ended on its own just before the signal), and that
+    /// the study's latest run in `workspace` was not finished when it died.
+    static func expectKilledMidRun(_ process: Process, workspace: URL, study: String) throws {
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
+                "the run ended by itself (reason \(process.terminationReason.rawValue), status \(process.terminationStatus)), not by the kill")
+        let path = workspace.appendingPathComponent("results.sqlite").path
+        guard FileManager.default.fileExists(atPath: path) else { return }  // killed before the store was made
+        let run = try ResultsStore(workspace: workspace).latestRun(study: study)
+        #expect(run?.status != .finished, "the run had finished before the kill")
+    }
+
     func repro(_ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = KillTests.binary
@@ -28,7 +61,7 @@ import Testing
     }
 
     @Test func aRunKilledMidTrainingResumesToTheSameResult() throws {
-        try #require(FileManager.default.fileExists(atPath: KillTests.binary.path), "build repro first (make test does)")
+        try KillTests.requireFreshBinary()
         let study = tinyLanguageStudy.replacingOccurrences(of: "max_steps = 9", with: "max_steps = 40")
             .replacingOccurrences(of: "epochs = 1", with: "epochs = 3")
         let folder = try StudyFolder(["lm.toml": study])
@@ -42,6 +75,7 @@ import Testing
         try #require(first.isRunning, "the run ended before it could be killed")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
+        try KillTests.expectKilledMidRun(first, workspace: killed, study: "lm")
         let killedAt = storedSteps(killed)
         #expect(killedAt >= 10 && killedAt < 40)
 
@@ -74,7 +108,7 @@ import Testing
     }
 
     @Test func twoRunsAtOnceTrainEachStudyOnce() throws {
-        try #require(FileManager.default.fileExists(atPath: KillTests.binary.path), "build repro first (make test does)")
+        try KillTests.requireFreshBinary()
         let second = tinyLanguageStudy.replacingOccurrences(of: "learning_rate = 1e-2", with: "learning_rate = 2e-2")
         let folder = try StudyFolder(["lm.toml": tinyLanguageStudy, "lm2.toml": second])
         let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("twice-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")

@@ -10,17 +10,20 @@ import Testing
         let (_, data, workspace) = try tinySetup()
         defer { try? FileManager.default.removeItem(at: workspace) }
         let split = PretrainingSplit(data.pretraining)
-        let everything = split.train(.caption, .question)
-        #expect(Set(everything.map(\.scene)).isDisjoint(with: split.heldOut(.caption, .question).map(\.scene)))
+        let everything = split.train(.caption, .question), heldOutEverything = split.heldOut(.caption, .question)
+        #expect(!heldOutEverything.isEmpty, "the tiny corpus holds out a scene")
+        #expect(Set(everything.map(\.scene)).isDisjoint(with: heldOutEverything.map(\.scene)))
         #expect(everything.contains { $0.form == .caption })
 
-        let skills: Set<Skill> = [.existence, .color]
-        let kept = split.train(.caption, .question, skills: skills)
-        #expect(!kept.isEmpty)
-        #expect(kept.count == everything.filter { $0.skill.map(skills.contains) == true }.count)
-        // The tiny corpus holds out one scene, which may ask neither skill.
-        for rows in [kept, split.heldOut(.caption, .question, skills: skills)] {
-            #expect(rows.allSatisfy { $0.form == .question && $0.skill.map(skills.contains) == true })
+        // Two skills, and one the held-out scene asks, so that neither filtered set can be empty.
+        let askedHeldOut = heldOutEverything.compactMap(\.skill)
+        let asked = try #require(askedHeldOut.first, "the held-out scene has questions")
+        let skills: Set<Skill> = [.existence, .color, asked]
+        for (all, kept) in [(everything, split.train(.caption, .question, skills: skills)),
+                            (heldOutEverything, split.heldOut(.caption, .question, skills: skills))] {
+            #expect(!kept.isEmpty && kept.count < all.count, "the filter keeps some rows and leaves some out")
+            #expect(kept.count == all.filter { $0.form == .question && $0.skill.map(skills.contains) == true }.count)
+            #expect(kept.allSatisfy { $0.form == .question && $0.skill.map(skills.contains) == true })
         }
     }
 }

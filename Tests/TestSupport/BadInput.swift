@@ -13,16 +13,30 @@ public enum BadInput {
         public let expected: String
     }
 
-    /// The cases of one kind (a folder of `root`), sorted by name.
-    public static func cases(_ kind: String) throws -> [Case] {
+    /// The cases of one kind (a folder of `root`), sorted by name. Fewer than `atLeast` cases, or an
+    /// `.expected` file without its input, is an error: a corpus folder that lost its cases (or was
+    /// never filled) must not pass as a corpus whose every case passed.
+    public static func cases(_ kind: String, atLeast minimum: Int) throws -> [Case] {
         let folder = root.appendingPathComponent(kind)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        return try names.filter { !$0.hasSuffix(".expected") }.map { name in
+        let cases = try names.filter { !$0.hasSuffix(".expected") }.map { name in
             let input = folder.appendingPathComponent(name)
             let stem = name.split(separator: ".", maxSplits: 1).first.map(String.init) ?? name
             let expected = try String(contentsOf: folder.appendingPathComponent(stem + ".expected"), encoding: .utf8)
             return Case(input: input, expected: expected.trimmingCharacters(in: .newlines))
         }
+        let stems = Set(cases.map { $0.input.lastPathComponent.split(separator: ".", maxSplits: 1).first.map(String.init) ?? "" })
+        let orphans = names.filter { $0.hasSuffix(".expected") && !stems.contains(String($0.dropLast(".expected".count))) }
+        guard orphans.isEmpty else { throw CorpusError("\(folder.path): \(orphans.joined(separator: ", ")) without the input beside it") }
+        guard cases.count >= minimum else {
+            throw CorpusError("\(folder.path): \(cases.count) cases, expected at least \(minimum) (run tools/make_bad_inputs.py)")
+        }
+        return cases
+    }
+
+    public struct CorpusError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
     }
 
     /// What `body` throws, as the user reads it, with the kind's folder shown as DIR; nil when it throws nothing.
