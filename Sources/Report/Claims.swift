@@ -265,14 +265,12 @@ public struct ClaimJudge: Sendable {
     /// when there are two seeds or more, else over the test items (paired bootstrap) when the runs
     /// kept them; nil for point values only (the paper's numbers, or one seed without items).
     func differenceInterval(_ a: String, _ b: String, _ metric: String, _ evidence: Evidence) -> DifferenceInterval? {
-        guard let stored = evidence.stored else { return nil }
-        let difference = PairedDifference(a, b, metric: metric, in: stored)
-        if let seeds = difference.seedInterval {
-            return DifferenceInterval(estimate: seeds.center, lower: seeds.lower, upper: seeds.upper, over: "\(difference.perSeed.count) seeds")
+        if let pairs = evidence.bySeed([a, b], metric), let seeds = StudentInterval.confidence(pairs.map { $0[1] - $0[0] }) {
+            return DifferenceInterval(estimate: seeds.center, lower: seeds.lower, upper: seeds.upper, over: "\(pairs.count) seeds")
         }
-        return difference.itemInterval.map {
-            DifferenceInterval(estimate: $0.observed, lower: $0.lower, upper: $0.upper, over: "\(stored.replicates[a]?.first?.items?.count ?? 0) test items, bootstrap")
-        }
+        guard let stored = evidence.stored, let items = PairedDifference(a, b, metric: metric, in: stored).itemInterval else { return nil }
+        return DifferenceInterval(estimate: items.observed, lower: items.lower, upper: items.upper,
+                                  over: "\(stored[a]?.items?.count ?? 0) test items, bootstrap")
     }
 
     /// A ranking claim: its verdict on the means, and how often it holds seed by seed and across

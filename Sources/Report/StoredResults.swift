@@ -130,7 +130,7 @@ public struct StoredResults: Sendable {
                 }
                 // `repro run` takes a study by any unique prefix: the experiment's number when it is one.
                 let short = String(base.name.prefix { $0 != "-" })
-                let name = catalog.studies.filter { $0.name == $0.base && $0.name.hasPrefix(short) }.count == 1 ? short : base.name
+                let name = Set(catalog.studies.map(\.base).filter { $0.hasPrefix(short) }).count == 1 ? short : base.base
                 missing.append(MissingResult(study: study.name, state: state,
                                              command: "repro run \(name)" + (catalog.profile.map { " --profile \($0)" } ?? "")))
             }

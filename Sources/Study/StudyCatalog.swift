@@ -146,16 +146,18 @@ public struct StudyCatalog: Sendable {
     }
 
     /// The study named exactly (a replicate by its own name), or the only study file whose name
-    /// starts with `prefix` (its first replicate).
+    /// is or starts with `prefix` (its first replicate).
     public func study(named prefix: String) throws -> ResolvedStudy {
         if let exact = studies.first(where: { $0.name == prefix }) { return exact }
-        let matches = studies.filter { $0.name == $0.base && $0.name.hasPrefix(prefix) }
+        var bases: [String] = []
+        for study in studies where !bases.contains(study.base) { bases.append(study.base) }
+        let matches = bases.contains(prefix) ? [prefix] : bases.filter { $0.hasPrefix(prefix) }
         guard matches.count == 1 else {
             throw StudyError(file: directory.path, key: nil, problem: matches.isEmpty
-                ? "no study is named '\(prefix)' (studies: \(studies.filter { $0.name == $0.base }.map(\.name).joined(separator: ", ")))"
-                : "'\(prefix)' matches \(matches.map(\.name).joined(separator: ", ")); give more of the name")
+                ? "no study is named '\(prefix)' (studies: \(bases.joined(separator: ", ")))"
+                : "'\(prefix)' matches \(matches.joined(separator: ", ")); give more of the name")
         }
-        return matches[0]
+        return studies.first { $0.base == matches[0] }!
     }
 
     /// The named studies (every replicate of each) and everything they need, in dependency order.

@@ -166,3 +166,72 @@ import Testing
         #expect(entry.paper.verdict == .holds && entry.ours.verdict == .fails)
     }
 }
+
+/// Verdicts over several seeds follow the intervals: a difference inside its interval decides nothing.
+@Suite struct SeedVerdictTests {
+    let paper: PaperSpec
+    let judge: ClaimJudge
+    let printed: Evidence
+
+    init() throws {
+        paper = try PaperSpec.load(from: HandMade.paperFolder.appendingPathComponent("paper.toml"), studies: try PaperFileTests.repositoryStudies())
+        judge = ClaimJudge(paper: paper)
+        printed = Evidence(reported: try ReportedNumbers.load(from: HandMade.paperFolder.appendingPathComponent("reported.toml"), paper: paper))
+    }
+
+    /// The paper's numbers, with `study`'s test loss given per seed instead.
+    func seeded(_ losses: [String: [Double]]) -> Evidence {
+        var evidence = printed
+        for (study, values) in losses {
+            let row = evidence.values[study]!
+            evidence.seeds[study] = values.map { loss in row.merging([MetricName.testLoss: loss]) { $1 } }
+        }
+        return evidence
+    }
+
+    func claim(_ id: String) -> PaperSpec.Claim { paper.claims.first { $0.id == id }! }
+
+    @Test func enhancedLowersTheLossOnlyWhereTheIntervalLiesBelowZero() {
+        // Every other row as printed; Small (exp 2 vs 4) judged over three seeds.
+        let below = seeded(["exp02-small-default": [5.70, 5.72, 5.71], "exp04-small-enhanced": [5.60, 5.61, 5.63]])
+        let holds = judge.judge(claim("enhanced-lowers-loss"), on: below)
+        #expect(holds.verdict == .holds)
+        #expect(holds.detail.contains("enhanced − standard -0.0967 [-0.1346, -0.0587] over 3 seeds"))
+        // Lower on average, but one seed is not: the interval holds zero, so the row cannot tell.
+        let noisy = seeded(["exp02-small-default": [5.70, 5.72, 5.71], "exp04-small-enhanced": [5.60, 5.75, 5.65]])
+        #expect(judge.judge(claim("enhanced-lowers-loss"), on: noisy).verdict == .cannotTell)
+        let above = seeded(["exp02-small-default": [5.70, 5.72, 5.71], "exp04-small-enhanced": [5.80, 5.81, 5.83]])
+        #expect(judge.judge(claim("enhanced-lowers-loss"), on: above).verdict == .fails)
+    }
+
+    @Test func improvementSizeAndRetentionFollowTheirIntervals() {
+        // Small's improvement over three seeds: about 43% each (holds), or 30-55% (cannot tell).
+        let steady = seeded(["exp02-small-default": [5.70, 5.72, 5.71], "exp04-small-enhanced": [3.25, 3.26, 3.24]])
+        #expect(judge.judge(claim("improvement-size"), on: steady).verdict == .holds)
+        let spread = seeded(["exp02-small-default": [5.70, 5.72, 5.71], "exp04-small-enhanced": [2.60, 3.90, 3.25]])
+        let unsure = judge.judge(claim("improvement-size"), on: spread)
+        #expect(unsure.verdict == .cannotTell)
+        #expect(unsure.detail.contains("over 3 seeds"))
+        let short = seeded(["exp02-small-default": [5.70, 5.72, 5.71], "exp04-small-enhanced": [4.60, 4.61, 4.62]])
+        #expect(judge.judge(claim("improvement-size"), on: short).verdict == .fails)
+    }
+
+    @Test func rankingClaimsCountTheSeedsTheyHoldIn() {
+        // Experiment 3 has the lowest test loss as printed; over three seeds it loses it in one.
+        var evidence = printed
+        for study in paper.table1.map(\.study) {
+            let row = evidence.values[study]!
+            evidence.seeds[study] = [row, row, row]
+        }
+        let steady = judge.judge(claim("no-single-best"), on: evidence)
+        #expect(steady.verdict == .holds)
+        #expect(steady.detail.hasSuffix("holds in 3 of 3 seeds"))
+        var changed = evidence.seeds["exp03-medium-enhanced"]!
+        changed[1][MetricName.clipScore] = 0.27
+        changed[1][MetricName.mmeOverall] = 1339.66
+        evidence.seeds["exp03-medium-enhanced"] = changed
+        let once = judge.judge(claim("no-single-best"), on: evidence)
+        #expect(once.verdict == .cannotTell, "it fails in one seed of three")
+        #expect(once.detail.hasSuffix("holds in 2 of 3 seeds"))
+    }
+}

@@ -137,9 +137,12 @@ let defaults = """
     @Test func theProjectsOwnStudiesResolveInBothProfiles() throws {
         let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("studies")
-        for profile in [nil, "quick"] {
+        for (profile, seeds) in [(nil, 3), ("quick", 2)] {
             let catalog = try StudyCatalog.load(directory: studies, profile: profile)
-            #expect(catalog.studies.filter { $0.spec.kind == .finetune }.count == 11, "ten experiments and the padding ablation")
+            let finetuning = catalog.studies.filter { $0.spec.kind == .finetune }
+            #expect(Set(finetuning.map(\.base)).count == 11, "ten experiments and the padding ablation")
+            #expect(finetuning.count == 11 * seeds, "each with its seeds")
+            #expect(catalog.studies.filter { $0.spec.kind != .finetune }.allSatisfy { $0.name == $0.base }, "one base model")
             #expect(catalog.studies.last?.name.hasPrefix("exp") == true)
         }
         // The paper's sizes keep their order in parameters: small < medium < default < large < extra-large.
