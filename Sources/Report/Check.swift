@@ -16,14 +16,16 @@ public struct Check: Sendable {
     public let reported: ReportedNumbers
     public let results: StoredResults
     public let catalog: StudyCatalog
+    public let reference: ReferenceRun?
     public let judged: [Judged]
     let judge: ClaimJudge
 
-    public init(paper: PaperSpec, reported: ReportedNumbers, results: StoredResults, catalog: StudyCatalog) {
+    public init(paper: PaperSpec, reported: ReportedNumbers, results: StoredResults, catalog: StudyCatalog, reference: ReferenceRun? = nil) {
         self.paper = paper
         self.reported = reported
         self.results = results
         self.catalog = catalog
+        self.reference = reference
         let judge = ClaimJudge(paper: paper)
         let printed = Evidence(reported: reported), ours = Evidence(results: results)
         judged = paper.claims.map { Judged(claim: $0, paper: judge.judge($0, on: printed), ours: judge.judge($0, on: ours)) }
@@ -69,6 +71,8 @@ public struct Check: Sendable {
         blocks.append(.heading(level: level + 1, "Reported beside reproduced"))
         blocks.append(.paragraph("Each cell: the paper's number / this reproduction's."))
         blocks += [.table(table1Comparison()), .table(table2Comparison())]
+        blocks.append(.heading(level: level + 1, "Does this run reproduce the committed one?"))
+        blocks += reproduction()
         blocks.append(.heading(level: level + 1, "The paper's own consistency"))
         blocks.append(.bullets(consistency()))
         blocks.append(.heading(level: level + 1, "Points of method"))
@@ -114,6 +118,39 @@ public struct Check: Sendable {
 
     private func pair(_ printed: Double?, _ ours: Double?, _ format: NumberFormat) -> String {
         "\(printed.map(format.string) ?? Markdown.missing) / \(ours.map(format.string) ?? Markdown.missing)"
+    }
+
+    // MARK: The committed run
+
+    /// Each Table 1 number of this run against the committed run's seeds, by the rule of
+    /// `ReferenceRun.consistent`: another CPU gives other bits, and this says whether the difference
+    /// is within what seeds do.
+    func reproduction() -> [Block] {
+        guard let reference else {
+            return [.paragraph("No committed reference run (\(code: ReferenceRun.fileName) beside paper.toml) to compare with; \(code: "repro report --save-reference") writes one from this run.")]
+        }
+        guard reference.profile == catalog.profile ?? "full" else {
+            return [.paragraph("The committed reference run is of profile \(reference.profile) and this one of \(catalog.profile ?? "full"): they are not compared.")]
+        }
+        let metrics = ReportMetric.printed
+        var consistent = 0, compared = 0, differing: [String] = []
+        let rows = ([(paper.base, "", "Base model")] + paper.table1.map { ($0.study, $0.experiment, $0.label) }).map { study, experiment, label in
+            ReportTable.Row([.text(Text(experiment)), .text(Text(label))] + metrics.map { metric -> ReportTable.Cell in
+                let ours = (results.replicates[study] ?? []).compactMap { $0.value(metric.name) }
+                let theirs = (reference.studies[study] ?? []).compactMap { $0[metric.name] }
+                guard let verdict = ReferenceRun.consistent(ours, with: theirs) else { return .text(Text(Markdown.missing)) }
+                compared += 1
+                if verdict { consistent += 1 } else { differing.append("\(judge.name(study)) \(metric.title)") }
+                return .text(verdict ? "consistent" : "\(bold: "differs")")
+            }, ranked: false)
+        }
+        return [
+            .paragraph("The committed run: commit \(reference.commit), \(reference.machine), \(reference.blas). Rule: with one seed here, a number is consistent when it lies inside the 95% prediction interval for one more seed of the committed run (Student's t over its seeds); with several, when Welch's two-sample t-test does not reject equal means at 5%; identical numbers are consistent; a dash: too few seeds on either side to tell."),
+            .table(ReportTable(title: "Reproduction", caption: "This run's Table 1 against the committed run's seeds",
+                               columns: [ReportTable.Column("Exp."), ReportTable.Column("Configuration")] + metrics.map { ReportTable.Column(Text($0.title)) },
+                               rows: rows)),
+            .paragraph("\(consistent) of \(compared) numbers are consistent with the committed run" + (differing.isEmpty ? "." : "; differing: \(differing.joined(separator: ", ")). With 5% tests over many numbers, about one in twenty differs by chance alone.")),
+        ]
     }
 
     // MARK: The paper's own consistency

@@ -8,12 +8,15 @@ public struct PaperOutputs: Sendable {
     public let reported: ReportedNumbers
     public let results: StoredResults
     public let catalog: StudyCatalog
+    /// The committed run's numbers (`reference-run.json` beside paper.toml), when there are any.
+    public let reference: ReferenceRun?
 
-    public init(paper: PaperSpec, reported: ReportedNumbers, results: StoredResults, catalog: StudyCatalog) {
+    public init(paper: PaperSpec, reported: ReportedNumbers, results: StoredResults, catalog: StudyCatalog, reference: ReferenceRun? = nil) {
         self.paper = paper
         self.reported = reported
         self.results = results
         self.catalog = catalog
+        self.reference = reference
     }
 
     /// Reads `paper.toml` and `reported.toml` from `paperFolder`, and from the workspace the results
@@ -22,7 +25,8 @@ public struct PaperOutputs: Sendable {
         let paper = try PaperSpec.load(from: paperFolder.appendingPathComponent("paper.toml"), studies: Set(catalog.studies.map(\.name)))
         let reported = try ReportedNumbers.load(from: paperFolder.appendingPathComponent("reported.toml"), paper: paper)
         let results = try StoredResults.read(workspace: workspace, catalog: catalog, studies: paper.studies)
-        return PaperOutputs(paper: paper, reported: reported, results: results, catalog: catalog)
+        return PaperOutputs(paper: paper, reported: reported, results: results, catalog: catalog,
+                            reference: try ReferenceRun.read(from: paperFolder))
     }
 
     public struct Figures: Sendable {
@@ -64,7 +68,12 @@ public struct PaperOutputs: Sendable {
         return files
     }
 
-    public var check: Check { Check(paper: paper, reported: reported, results: results, catalog: catalog) }
+    public var check: Check { Check(paper: paper, reported: reported, results: results, catalog: catalog, reference: reference) }
+
+    /// This run's numbers as the reference later runs are compared with: `reference-run.json` in `folder`.
+    public func saveReference(to folder: URL) throws -> URL {
+        try ReferenceRun(results: results, studies: [paper.base] + paper.table1.map(\.study), profile: catalog.profile).write(to: folder)
+    }
 
     /// Writes `check.md` under `folder` and returns its text.
     public func writeCheck(_ check: Check, to folder: URL) throws -> (url: URL, text: String) {

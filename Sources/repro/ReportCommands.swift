@@ -13,13 +13,13 @@ struct PaperOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where the figures go (default: figures/ of the project).", valueName: "folder"))
     var figures: String?
 
+    var paperFolder: URL { get throws { try ProjectRoot.path(paper, default: "paper", option: "--paper DIR") } }
     var outputFolder: URL { get throws { try ProjectRoot.path(output, default: "paper", option: "--output DIR") } }
     var figuresFolder: URL { get throws { try ProjectRoot.path(figures, default: "figures", option: "--figures DIR") } }
 
     /// The paper's declarations and the stored results; each missing study is named on stderr.
     func load() throws -> PaperOutputs {
-        let outputs = try PaperOutputs.load(paperFolder: try ProjectRoot.path(paper, default: "paper", option: "--paper DIR"),
-                                            catalog: try study.catalog(), workspace: try study.workspaceFolder)
+        let outputs = try PaperOutputs.load(paperFolder: try paperFolder, catalog: try study.catalog(), workspace: try study.workspaceFolder)
         for missing in outputs.results.missing { printError(missing.description) }
         return outputs
     }
@@ -105,9 +105,12 @@ struct ReportCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: PaperOptions
+    @Flag(help: "Also save this run's Table 1 numbers per seed as the committed reference (reference-run.json beside paper.toml), which `repro check` compares later runs with.")
+    var saveReference = false
 
     func run() throws {
         let outputs = try options.load()
+        if saveReference { print("wrote \(try outputs.saveReference(to: try options.paperFolder).path)") }
         let figures = try outputs.writeFigures(to: try options.figuresFolder)
         let check = outputs.check
         printWritten(figures.files + (try outputs.writeTables(to: try options.outputFolder)) + [try outputs.writeCheck(check, to: try options.outputFolder).url]
