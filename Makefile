@@ -19,14 +19,20 @@ REPRO := .build/release/repro
 # PROFILE=quick runs the report commands on the quick profile; its outputs go under .build/, so that
 # toy numbers never overwrite the committed paper/ and figures/.
 PROFILE ?=
-PAPER_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/paper,paper)
-FIGURES_DIR := $(if $(PROFILE),.build/profile-$(PROFILE)/figures,figures)
-REPORT_FLAGS := $(if $(PROFILE),--profile $(PROFILE)) --output $(PAPER_DIR) --figures $(FIGURES_DIR)
+# SEEDS=1 (a count, list or range) replaces the experiments' seeds: one seed for a quick look; its
+# outputs go under .build/ too, beside the committed ones.
+SEEDS ?=
+OUTPUTS := .build/outputs$(if $(PROFILE),-$(PROFILE))$(if $(SEEDS),-seeds-$(SEEDS))
+PAPER_DIR := $(if $(PROFILE)$(SEEDS),$(OUTPUTS)/paper,paper)
+FIGURES_DIR := $(if $(PROFILE)$(SEEDS),$(OUTPUTS)/figures,figures)
+RUN_FLAGS := $(if $(PROFILE),--profile $(PROFILE)) $(if $(SEEDS),--seeds $(SEEDS))
+REPORT_FLAGS := $(RUN_FLAGS) --output $(PAPER_DIR) --figures $(FIGURES_DIR)
 
-## paper: the full reproduction: train and evaluate every study that is not fresh, then the figures,
-## tables, check and report from the stored results, each written once (PROFILE=quick for the toy profile)
+## paper: the full reproduction: train and evaluate every study that is not fresh (each experiment
+## with its seeds), then the figures, tables, check and report from the stored results, each written
+## once (PROFILE=quick for the toy profile, SEEDS=1 for one seed per experiment)
 paper: build
-	$(REPRO) run $(if $(PROFILE),--profile $(PROFILE))
+	$(REPRO) run $(RUN_FLAGS)
 	$(REPRO) report $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test
@@ -90,6 +96,16 @@ test: deps test-deps
 	.build/debug/repro check --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
 	@# The check counts each experiment's benchmark replies that were a yes or a no, from the files the run wrote.
 	grep -q "replies yes or no" .build/quick-paper/check.md
+	@# Two seeds per experiment in the quick profile: the tables give mean ± interval, an appendix each seed.
+	grep -q " ± " .build/quick-paper/tables/table1.md
+	grep -q "Mean over 2 seeds" .build/quick-paper/tables/table2.md
+	grep -q "exp01-medium-default@1" .build/quick-run.log
+	test -s .build/quick-paper/tables/seeds.md
+	@# This run saved as a reference, then compared with itself: every number is consistent.
+	rm -rf .build/quick-reference && mkdir -p .build/quick-reference && cp paper/paper.toml paper/reported.toml .build/quick-reference/
+	.build/debug/repro report --save-reference --paper .build/quick-reference --profile quick --workspace .build/quick-workspace --output .build/quick-reference --figures .build/quick-reference/figures > /dev/null
+	.build/debug/repro check --paper .build/quick-reference --profile quick --workspace .build/quick-workspace --output .build/quick-reference --figures .build/quick-reference/figures > /dev/null
+	grep -E "^([0-9]+) of \1 numbers are consistent with the committed run" .build/quick-reference/check.md > /dev/null
 	@# The report as a page, loaded in a headless browser: its figures and tables render and it loads
 	@# nothing; the check also fails on copies of the page without figures, without tables, or loading an image.
 	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null

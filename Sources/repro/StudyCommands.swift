@@ -160,14 +160,18 @@ struct ShowCommand: ParsableCommand {
     var output: OutputOptions
 
     func run() throws {
-        let resolved = try options.catalog().study(named: study)
+        let catalog = try options.catalog(named: [study])
+        let resolved = try catalog.study(named: study)
         if output.json { return try printJSON(resolved, state: try options.states([resolved])[0]) }
         print("\(resolved.name) (\(resolved.file))")
         print("  \(resolved.spec.description)")
-        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), starts from \(resolved.spec.startsFrom ?? "fresh weights")")
+        print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), seed \(resolved.seed), starts from \(resolved.spec.startsFrom ?? "fresh weights")")
         print("  hash \(resolved.hash.prefix(16))")
         let state = try options.states([resolved])[0]
         print("  state: \(describe(state))")
+        // The other seeds, each a run of its own (`repro show NAME@SEED` shows one).
+        let others = try catalog.replicates(of: resolved.base).filter { $0.name != resolved.name }
+        for (other, otherState) in zip(others, try options.states(others)) { print("  seed \(other.seed) (\(other.name)): \(describe(otherState))") }
         guard case .fresh(let run) = state else { return }
         guard let store = try ResultsStore.existing(workspace: try options.workspaceFolder) else { return }
         let metrics = try store.metrics(runId: run.id!)
