@@ -16,6 +16,7 @@ public enum StudyKeys {
         ("init_language", "a study to take the language model from, over `init`'s"),
         ("description", "one line for tables and `repro list`"),
         ("size", "the paper's size label of the trained components (small, medium, default, large, extra-large)"),
+        ("replicates", "seeds to run it with (`train.seed`, the next, ...), each a run of its own; not hashed"),
         ("model.num_query_tokens", "the Q-Former's query tokens (image positions the language model reads)"),
         ("model.image_token_index", "the token id standing for the image in the prompt"),
         ("model.vision_config.*", "the ViT, in `transformers`' InstructBlipVisionConfig names"),
