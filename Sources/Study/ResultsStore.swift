@@ -137,7 +137,8 @@ public final class ResultsStore: Sendable {
                 throw StudyError(file: path, key: nil, problem: "does not exist; `repro run` makes it")
             }
         } else {
-            _ = try Self.existing(workspace: workspace)
+            // Not `existing`: opened read-only, a store an older repro wrote would be refused, not migrated.
+            try Self.checkIsFolder(workspace)
             do {
                 try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
             } catch {
@@ -165,7 +166,7 @@ public final class ResultsStore: Sendable {
         let newer = "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace"
         if readOnly {
             guard try database.read({ try migrator.hasCompletedMigrations($0) }) else {
-                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` (or `repro status`) once to bring it up to date")
+                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` once to bring it up to date")
             }
             if try database.read({ try migrator.hasBeenSuperseded($0) }) { throw StudyError(file: path, key: nil, problem: newer) }
             return
@@ -188,13 +189,18 @@ public final class ResultsStore: Sendable {
     /// The store of `workspace` opened read-only, or nil when the workspace has none yet (nothing
     /// has run there); a workspace that is a file is named.
     public static func existing(workspace: URL) throws -> ResultsStore? {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder) else { return nil }
-        guard isFolder.boolValue else {
-            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
-        }
+        guard FileManager.default.fileExists(atPath: workspace.path) else { return nil }
+        try checkIsFolder(workspace)
         guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return nil }
         return try ResultsStore(workspace: workspace, readOnly: true)
+    }
+
+    /// Names a workspace that is a file; one that does not exist yet is fine.
+    private static func checkIsFolder(_ workspace: URL) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
+        }
     }
 
     private var migrator: DatabaseMigrator {
