@@ -39,7 +39,7 @@ public struct PaperReport: Sendable {
             blocks.append(.paragraph("Figure 2 is not drawn: no experiment has a training curve yet."))
         }
         if let heldOut {
-            blocks.append(.figure(path: heldOut, caption: "Held-out loss at each checkpoint (not in the paper; the overfitting claim needs it). The held-out split is the test split, as in the paper."))
+            blocks.append(.figure(path: heldOut, caption: "Held-out loss during training, about 20 points a run (not in the paper; the overfitting claim is judged on it). The held-out split is the test split, as in the paper."))
         }
         blocks += check.blocks(level: 2)
         blocks += [.heading(level: 2, "Provenance"),
