@@ -50,6 +50,10 @@ public struct ClaimJudge: Sendable {
 
     /// A held-out loss that ends this much above its lowest point has risen, not wobbled.
     static let overfittingRise = 0.01
+    /// Fewer held-out points than this cannot show a fall and a rise.
+    static let overfittingPoints = 5
+    /// A lowest point within this share of the curve's last points is the end of a fall, not a turn.
+    static let overfittingTail = 0.2
     /// Training loss is noisy step to step: a run's final loss is the mean of its last steps.
     static let finalSteps = 10
 
@@ -63,7 +67,7 @@ public struct ClaimJudge: Sendable {
             return "Table 2's improvement is at least \(format(atLeast, decimals: 1))% in every row"
                 + (excepted.isEmpty ? "." : " except \(excepted.joined(separator: ", ")).")
         case .extendedOverfits(let studies):
-            return "For \(names(studies)), the held-out loss at the last checkpoint is at least \(format(Self.overfittingRise * 100, decimals: 0))% above its lowest checkpoint value: it rose while training went on."
+            return "For \(names(studies)), on the held-out curve (the held-out loss measured every few steps): the last point is at least \(format(Self.overfittingRise * 100, decimals: 0))% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last \(format(Self.overfittingTail * 100, decimals: 0))% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than \(Self.overfittingPoints) points cannot tell."
         case .lowestTrainingLoss(let study):
             return "\(name(study)) ends training (mean of its last \(Self.finalSteps) steps) with the lowest training loss of Figure 2's studies."
         case .noSingleBest:
@@ -98,13 +102,18 @@ public struct ClaimJudge: Sendable {
         case .extendedOverfits(let studies):
             return decide(studies.map { study in
                 let measured = (evidence.curves[study] ?? []).compactMap { point in point.evalLoss.map { (step: point.step, loss: $0) } }
-                guard measured.count >= 2, let lowest = measured.min(by: { $0.loss < $1.loss }), let last = measured.last else {
+                guard measured.count >= Self.overfittingPoints, let last = measured.last,
+                      let lowest = measured.indices.min(by: { measured[$0].loss < measured[$1].loss }) else {
                     return (nil, measured.isEmpty ? "no held-out loss curve for \(name(study))"
-                                                  : "\(name(study)): one held-out measurement (two are needed)")
+                                                  : "\(name(study)): \(measured.count) held-out point\(measured.count == 1 ? "" : "s") (\(Self.overfittingPoints) are needed)")
                 }
-                let rise = (last.loss - lowest.loss) / lowest.loss
-                return (rise >= Self.overfittingRise,
-                        "\(name(study)): lowest \(format(lowest.loss, decimals: 4)) at step \(lowest.step), last \(format(last.loss, decimals: 4)) at step \(last.step) (\(format(rise * 100, decimals: 1, signed: true))%)")
+                let tail = Int((Double(measured.count) * Self.overfittingTail).rounded(.up))
+                let low = measured[lowest].loss
+                let rise = (last.loss - low) / low
+                let late = lowest >= measured.count - tail
+                return (rise >= Self.overfittingRise && !late,
+                        "\(name(study)): \(measured.count) points; lowest \(format(low, decimals: 4)) at step \(measured[lowest].step)"
+                        + "\(late ? " (among the last \(tail))" : ""), last \(format(last.loss, decimals: 4)) at step \(last.step) (\(format(rise * 100, decimals: 1, signed: true))%)")
             })
         case .lowestTrainingLoss(let study):
             func final(_ study: String) -> Double? {
