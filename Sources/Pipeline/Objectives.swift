@@ -13,6 +13,14 @@ protocol SplitObjective: Objective {
 extension SplitObjective {
     var trainCount: Int { train.count }
     var heldOutCount: Int { heldOut.count }
+
+    /// The examples of one split, in their fixed order.
+    func rows(_ split: EvaluationSplit) -> [Item] {
+        switch split {
+        case .heldOut: heldOut
+        case .train: train
+        }
+    }
 }
 
 /// Align, instruct and fine-tune: InstructBLIP's token loss on (image, query, response) examples.
@@ -157,8 +165,9 @@ final class VisionLanguageObjective: SplitObjective {
         return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / Float(used.count) })
     }
 
-    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
-        let inputs = try encoder.batch(indices.map { heldOut[$0] }, data: data)
+    func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {
+        // Pixels even where training reads kept vision outputs: the held-out rows have none kept.
+        let inputs = try encoder.batch(indices.map { rows(split)[$0] }, data: data)
         let loss = try model.forward(inputs, .evaluation(), reduction: .sum, allLogits: false).loss!
         return (Double(loss.scalar), PromptEncoder.countedTokens(inputs.labels!))
     }
@@ -214,8 +223,8 @@ final class LanguageObjective: SplitObjective {
         try loss(microBatches.joined().map { train[$0] }, context, microBatches: microBatches.map(\.count)).loss
     }
 
-    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
-        let (loss, counted) = try loss(indices.map { heldOut[$0] }, .evaluation(), reduction: .sum)
+    func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {
+        let (loss, counted) = try loss(indices.map { rows(split)[$0] }, .evaluation(), reduction: .sum)
         return (Double(loss.scalar), counted)
     }
 }
@@ -290,8 +299,8 @@ final class VisionObjective: SplitObjective {
         loss(microBatches.joined().map { train[$0] }, context)
     }
 
-    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
-        (Double(loss(indices.map { heldOut[$0] }, .evaluation()).scalar) * Double(indices.count), indices.count)
+    func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {
+        (Double(loss(indices.map { rows(split)[$0] }, .evaluation()).scalar) * Double(indices.count), indices.count)
     }
 }
 
@@ -327,8 +336,8 @@ final class ClipObjective: SplitObjective {
         return scale(losses.dropFirst().reduce(losses[0], +), 1 / Float(losses.count))
     }
 
-    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int) {
-        let (images, texts) = try embeddings(indices.map { heldOut[$0] }, .evaluation())
+    func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {
+        let (images, texts) = try embeddings(indices.map { rows(split)[$0] }, .evaluation())
         return (Double(model.contrastiveLoss(images: images, texts: texts).scalar) * Double(indices.count), indices.count)
     }
 }

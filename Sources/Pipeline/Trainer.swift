@@ -3,8 +3,14 @@ import Foundation
 import Study
 import Model
 
-/// What the trainer needs from a study: a loss on training examples, a held-out loss, and the
-/// tensors that train.
+/// The rows a loss is measured on without training: the held-out split, or the training split read
+/// as evaluation reads it (no dropout, no noise).
+enum EvaluationSplit {
+    case heldOut, train
+}
+
+/// What the trainer needs from a study: a loss on training examples, a loss measured without
+/// training, and the tensors that train.
 protocol Objective: AnyObject {
     var trainCount: Int { get }
     var heldOutCount: Int { get }
@@ -14,8 +20,9 @@ protocol Objective: AnyObject {
     /// (lists of training-set indices) of each micro-batch's mean loss, which is what gradient
     /// accumulation computes. An objective may run the micro-batches as one batch.
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor
-    /// The summed loss over held-out examples `indices`, and what it is a sum over (tokens, pairs).
-    func heldOutLoss(_ indices: [Int]) throws -> (total: Double, count: Int)
+    /// The summed loss over examples `indices` of `split` in evaluation mode (no dropout, nothing
+    /// random), and what it is a sum over (tokens, pairs).
+    func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int)
 }
 
 /// Progress of a run, for a progress bar or log lines.
@@ -37,7 +44,8 @@ struct TrainingOutcome {
 }
 
 /// The training loop shared by every study: gradient accumulation, the learning-rate schedule,
-/// clipping, checkpoints with their held-out loss, the best checkpoint, and resuming.
+/// clipping, checkpoints with their held-out loss, the held-out curve (with the loss of a fixed slice
+/// of the training rows beside it), the best checkpoint, and resuming.
 ///
 /// Every random choice depends only on the seed and the step (the order of examples on the epoch,
 /// dropout on the step and micro-batch), and the resume state holds the trainable tensors and the
@@ -65,6 +73,7 @@ struct Trainer {
         let rng = SeededGenerator(seed: spec.seed)
         var step = try resume(optimizer)
         var order = ExampleOrder(count: objective.trainCount, rng: rng.fork("order"))
+        let curveEvery = spec.curveInterval(totalSteps: total)
         let start = monotonicSeconds()
         let startStep = step
 
@@ -88,14 +97,19 @@ struct Trainer {
 
             let trainLoss = Double(loss.scalar)
             let epoch = Double(step * spec.samplesPerStep) / Double(objective.trainCount)
+            // Checkpoints measure the held-out loss that picks the kept one; they and every `curveEvery`
+            // steps add a point to the held-out curve. Neither reads a training stream or changes a weight.
+            let checkpoint = step % spec.checkpointEvery == 0 || step == total
             var evalLoss: Double?
-            if step % spec.checkpointEvery == 0 || step == total {
+            if checkpoint {
                 evalLoss = try heldOutLoss()
                 try saveCheckpoint(step: step, evalLoss: evalLoss)
             }
-            try store.append([CurvePoint(runId: runId, step: step, epoch: epoch, trainLoss: trainLoss,
-                                         learningRate: Double(rate), evalLoss: evalLoss)])
-            if step % stateEvery == 0 || evalLoss != nil { try saveState(optimizer, step: step) }
+            var point: (heldOut: Double, train: Double)?
+            if checkpoint || step % curveEvery == 0 { point = try curvePoint(checkpointLoss: evalLoss) }
+            try store.append([CurvePoint(runId: runId, step: step, epoch: epoch, trainLoss: trainLoss, learningRate: Double(rate),
+                                         evalLoss: point?.heldOut, trainEvalLoss: point?.train)])
+            if step % stateEvery == 0 || checkpoint { try saveState(optimizer, step: step) }
             let throughput = Double((step - startStep) * spec.samplesPerStep) / max(monotonicSeconds() - start, 1e-9)
             try progress(TrainingProgress(study: study, step: step, totalSteps: total, trainLoss: trainLoss,
                                       samplesPerSecond: throughput, evalLoss: evalLoss))
@@ -103,15 +117,44 @@ struct Trainer {
         return try selectBest(total: total)
     }
 
-    /// The mean held-out loss (over tokens, or pairs), on at most `eval_samples` examples.
-    func heldOutLoss() throws -> Double {
-        let count = spec.evalSamples > 0 ? min(spec.evalSamples, objective.heldOutCount) : objective.heldOutCount
+    // MARK: Losses measured without training
+
+    /// Rows of each split a point of the held-out curve reads, at most. About 20 points a run over all
+    /// 250 held-out rows and as many training rows (3 s each at one thread) would add about 110 s to
+    /// an experiment of about 150 s; over 64 rows they add about 30 s. Checkpoints still read
+    /// `eval_samples` rows. Changing it changes stored curves, so it takes a new numerics version.
+    static let curveRows = 64
+
+    /// Held-out rows a checkpoint reads: `eval_samples`, or all of them.
+    var checkpointRows: Int { spec.evalSamples > 0 ? min(spec.evalSamples, objective.heldOutCount) : objective.heldOutCount }
+
+    /// The mean held-out loss (over tokens, or pairs) at a checkpoint, on at most `eval_samples` examples.
+    func heldOutLoss() throws -> Double { try meanLoss(of: .heldOut, rows: checkpointRows) }
+
+    /// A point of the held-out curve: the loss of the first `curveRows` held-out rows (fewer when a
+    /// checkpoint reads fewer) and of as many of the first training rows, both in evaluation mode;
+    /// nil without held-out rows. Where the checkpoint just read the same rows, its loss is reused.
+    func curvePoint(checkpointLoss: Double?) throws -> (heldOut: Double, train: Double)? {
+        let rows = min(Self.curveRows, checkpointRows)
+        guard rows > 0 else { return nil }
+        let heldOut: Double
+        if let checkpointLoss, rows == checkpointRows {
+            heldOut = checkpointLoss
+        } else {
+            heldOut = try meanLoss(of: .heldOut, rows: rows)
+        }
+        return (heldOut, try meanLoss(of: .train, rows: min(rows, objective.trainCount)))
+    }
+
+    /// The mean loss (over tokens, or pairs) of the first `count` rows of `split`, in batches, without
+    /// recording anything for backward.
+    func meanLoss(of split: EvaluationSplit, rows count: Int) throws -> Double {
         guard count > 0 else { return .nan }
         var total = 0.0, items = 0
         let batch = max(spec.microBatch, 8)
         try Autodiff.withoutGradients {
             for start in stride(from: 0, to: count, by: batch) {
-                let (sum, n) = try objective.heldOutLoss(Array(start..<min(start + batch, count)))
+                let (sum, n) = try objective.evaluationLoss(Array(start..<min(start + batch, count)), of: split)
                 total += sum
                 items += n
             }
@@ -201,6 +244,12 @@ struct ExampleOrder {
 
 extension TrainSpec {
     var samplesPerStep: Int { microBatch * accumulation }
+
+    /// Optimizer steps between points of the held-out curve: `eval_every`, or about 20 points a run
+    /// (checkpoints and the last step add theirs).
+    func curveInterval(totalSteps: Int) -> Int {
+        evalEvery > 0 ? evalEvery : max(1, (totalSteps + 19) / 20)
+    }
 
     /// Optimizer steps over `trainCount` examples: the epochs', capped by `max_steps`.
     func totalSteps(trainCount: Int) -> Int {

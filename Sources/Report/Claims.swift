@@ -83,6 +83,10 @@ public struct ClaimJudge: Sendable {
 
     /// A held-out loss that ends this much above its lowest point has risen, not wobbled.
     static let overfittingRise = 0.01
+    /// Fewer held-out points than this cannot show a fall and a rise.
+    static let overfittingPoints = 5
+    /// A lowest point within this share of the curve's last points is the end of a fall, not a turn.
+    static let overfittingTail = 0.2
     /// Training loss is noisy step to step: a run's final loss is the mean of its last steps.
     static let finalSteps = 10
 
@@ -97,7 +101,7 @@ public struct ClaimJudge: Sendable {
                 + (excepted.isEmpty ? "" : " except \(excepted.joined(separator: ", "))")
                 + ": a row holds when the 95% interval of its per-seed improvements lies at or above it, fails when it lies below, and cannot tell otherwise (one seed: the value decides)."
         case .extendedOverfits(let studies):
-            return "For \(names(studies)), the held-out loss at the last checkpoint is at least \(format(Self.overfittingRise * 100, decimals: 0))% above its lowest checkpoint value: it rose while training went on."
+            return "For \(names(studies)), on the held-out curve (the held-out loss measured every few steps): the last point is at least \(format(Self.overfittingRise * 100, decimals: 0))% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last \(format(Self.overfittingTail * 100, decimals: 0))% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than \(Self.overfittingPoints) points cannot tell."
         case .lowestTrainingLoss(let study):
             return "\(name(study)) ends training (mean of its last \(Self.finalSteps) steps) with the lowest training loss of Figure 2's studies, seed by seed (its i-th seed against every other study's i-th): holds when it does in every seed, fails in none, cannot tell otherwise."
         case .noSingleBest:
@@ -138,14 +142,12 @@ public struct ClaimJudge: Sendable {
             return finding
         case .extendedOverfits(let studies):
             return decide(studies.map { study in
-                let measured = (evidence.curves[study]?.first ?? []).compactMap { point in point.evalLoss.map { (step: point.step, loss: $0) } }
-                guard measured.count >= 2, let lowest = measured.min(by: { $0.loss < $1.loss }), let last = measured.last else {
-                    return (nil, measured.isEmpty ? "no held-out loss curve for \(name(study))"
-                                                  : "\(name(study)): one held-out measurement (two are needed)")
-                }
-                let rise = (last.loss - lowest.loss) / lowest.loss
-                return (rise >= Self.overfittingRise,
-                        "\(name(study)): lowest \(format(lowest.loss, decimals: 4)) at step \(lowest.step), last \(format(last.loss, decimals: 4)) at step \(last.step) (\(format(rise * 100, decimals: 1, signed: true))%)")
+                // Each seed's curve by the rule; the study holds when every seed does, fails when none does.
+                let judged = (evidence.curves[study] ?? [[]]).map { overfits(study, $0) }
+                guard judged.count > 1 else { return judged[0] }
+                let held = judged.filter { $0.0 == true }.count, failed = judged.filter { $0.0 == false }.count
+                let verdict: Bool? = held == judged.count ? true : failed == judged.count ? false : nil
+                return (verdict, "\(name(study)): rises in \(held) of \(judged.count) seeds (first seed: \(judged[0].1.dropFirst(name(study).count + 2)))")
             })
         case .lowestTrainingLoss(let study):
             func final(_ study: String, _ seed: Int) -> Double? {
@@ -213,6 +215,23 @@ public struct ClaimJudge: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The overfitting rule on one held-out curve: nil when it has too few points.
+    private func overfits(_ study: String, _ curve: [CurvePoint]) -> (Bool?, String) {
+        let measured = curve.compactMap { point in point.evalLoss.map { (step: point.step, loss: $0) } }
+        guard measured.count >= Self.overfittingPoints, let last = measured.last,
+              let lowest = measured.indices.min(by: { measured[$0].loss < measured[$1].loss }) else {
+            return (nil, measured.isEmpty ? "no held-out loss curve for \(name(study))"
+                                          : "\(name(study)): \(measured.count) held-out point\(measured.count == 1 ? "" : "s") (\(Self.overfittingPoints) are needed)")
+        }
+        let tail = Int((Double(measured.count) * Self.overfittingTail).rounded(.up))
+        let low = measured[lowest].loss
+        let rise = (last.loss - low) / low
+        let late = lowest >= measured.count - tail
+        return (rise >= Self.overfittingRise && !late,
+                "\(name(study)): \(measured.count) points; lowest \(format(low, decimals: 4)) at step \(measured[lowest].step)"
+                + "\(late ? " (among the last \(tail))" : ""), last \(format(last.loss, decimals: 4)) at step \(last.step) (\(format(rise * 100, decimals: 1, signed: true))%)")
+    }
 
     /// All parts hold: holds; any part fails: fails (one counterexample suffices); else cannot tell.
     private func decide(_ parts: [(Bool?, String)]) -> Finding {

@@ -14,20 +14,40 @@ public struct LossChart: Sendable {
         }
     }
 
+    /// Where a band around a line lies at one step: its lower and upper loss.
+    public struct BandPoint: Sendable, Equatable {
+        public var step: Double
+        public var low: Double
+        public var high: Double
+
+        public init(step: Double, low: Double, high: Double) {
+            self.step = step
+            self.low = low
+            self.high = high
+        }
+    }
+
     public struct Series: Sendable {
         public var label: String
         public var points: [Point]
         /// Red, green, blue in 0...1.
         public var color: (Double, Double, Double)
         public var dashed: Bool
+        /// A spread around the line (over several seeds, say), filled in the line's colour, translucent,
+        /// between its lower and upper curve; empty for none.
+        public var band: [BandPoint]
 
-        public init(label: String, points: [Point], color: (Double, Double, Double), dashed: Bool) {
+        public init(label: String, points: [Point], color: (Double, Double, Double), dashed: Bool, band: [BandPoint] = []) {
             self.label = label
             self.points = points
             self.color = color
             self.dashed = dashed
+            self.band = band
         }
     }
+
+    /// The opacity of a band's fill: the lines and the grid show through it.
+    static let bandOpacity = 0.2
 
     public var xLabel: String
     public var yLabel: String
@@ -109,9 +129,12 @@ public struct LossChart: Sendable {
         cairo_set_source_rgb(context, 1, 1, 1)
         cairo_paint(context)
 
-        let points = series.flatMap(\.points)
-        let xTicks = Self.ticks(low: 0, high: max(points.map(\.step).max() ?? 1, 1))
-        let yTicks = Self.ticks(low: points.map(\.loss).min() ?? 0, high: points.map(\.loss).max() ?? 1)
+        // The axes hold every point and every band's edges.
+        let bands = series.flatMap(\.band)
+        let steps = series.flatMap(\.points).map(\.step) + bands.map(\.step)
+        let losses = series.flatMap(\.points).map(\.loss) + bands.flatMap { [$0.low, $0.high] }
+        let xTicks = Self.ticks(low: 0, high: max(steps.max() ?? 1, 1))
+        let yTicks = Self.ticks(low: losses.min() ?? 0, high: losses.max() ?? 1)
         cairo_set_font_size(context, Self.tickSize)
         let yTickWidth = yTicks.values.map { width(of: yTicks.label($0), in: context) }.max() ?? 0
         let plot = (left: 4 + Self.labelSize + 5 + yTickWidth + 5, top: Self.top,
@@ -157,7 +180,11 @@ public struct LossChart: Sendable {
         cairo_show_text(context, yLabel)
         cairo_restore(context)
 
-        // The curves; the axes' ranges hold every point, so nothing is clipped (a dot on the frame shows whole).
+        // The bands under every line, then the curves; the axes' ranges hold every point, so nothing is
+        // clipped (a dot on the frame shows whole).
+        for line in series where !line.band.isEmpty {
+            fillBand(line, through: line.band.sorted { $0.step < $1.step }.map { (x($0.step), y($0.low), y($0.high)) }, in: context)
+        }
         for line in series where !line.points.isEmpty {
             let placed = line.points.map { (x($0.step), y($0.loss)) }
             // A curve of one point is a dot, or it would not show at all.
@@ -182,6 +209,7 @@ public struct LossChart: Sendable {
         for (index, line) in series.enumerated() {
             let left = 6 + Double(index / rows) * columnWidth
             let middle = top + (Double(index % rows) + 0.5) * Self.legendRowHeight
+            if !line.band.isEmpty { fillBand(line, through: [(left, middle + 2.5, middle - 2.5), (left + 16, middle + 2.5, middle - 2.5)], in: context) }
             stroke(line, through: [(left, middle), (left + 16, middle)], dots: markers ? [(left + 8, middle)] : [], in: context)
             let empty = line.points.isEmpty
             cairo_set_source_rgb(context, empty ? 0.5 : 0, empty ? 0.5 : 0, empty ? 0.5 : 0)
@@ -208,6 +236,27 @@ public struct LossChart: Sendable {
             cairo_new_sub_path(context)
             cairo_arc(context, x, y, 1.6, 0, 2 * Double.pi)
         }
+        cairo_fill(context)
+    }
+
+    /// Fills a band in its series' colour, translucent: along the upper edge `(x, yLow, yHigh)` and
+    /// back along the lower one. A band of one step is a bar across its spread.
+    private func fillBand(_ line: Series, through placed: [(x: Double, low: Double, high: Double)], in context: OpaquePointer) {
+        let (red, green, blue) = line.color
+        cairo_set_source_rgba(context, red, green, blue, Self.bandOpacity)
+        guard placed.count > 1 else {
+            if let only = placed.first {
+                cairo_set_line_width(context, 2.5)
+                cairo_move_to(context, only.x, only.low)
+                cairo_line_to(context, only.x, only.high)
+                cairo_stroke(context)
+            }
+            return
+        }
+        cairo_move_to(context, placed[0].x, placed[0].high)
+        for point in placed.dropFirst() { cairo_line_to(context, point.x, point.high) }
+        for point in placed.reversed() { cairo_line_to(context, point.x, point.low) }
+        cairo_close_path(context)
         cairo_fill(context)
     }
 

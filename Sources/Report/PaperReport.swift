@@ -35,13 +35,15 @@ public struct PaperReport: Sendable {
             .table(PaperTables.table2(paper, results)),
         ]
         if !paper.ablation.isEmpty { blocks.append(.table(PaperTables.ablation(paper, results))) }
+        let seeded = paper.figure2.contains { (results.replicates[$0]?.count ?? 0) > 1 }
+        let seedsNote = seeded ? " Each line is the mean over the seeds; the shaded band runs from the lowest to the highest seed." : ""
         if let figure2 {
-            blocks.append(.figure(path: figure2, caption: "Figure 2. \(paper.figure2Caption), every experiment, numbered as in the paper. Colour: model size; solid: standard LoRA; dashed: enhanced LoRA."))
+            blocks.append(.figure(path: figure2, caption: "Figure 2. \(paper.figure2Caption), every experiment, numbered as in the paper. Colour: model size; solid: standard LoRA; dashed: enhanced LoRA.\(seedsNote)"))
         } else {
             blocks.append(.paragraph("Figure 2 is not drawn: no experiment has a training curve yet."))
         }
         if let heldOut {
-            blocks.append(.figure(path: heldOut, caption: "Held-out loss at each checkpoint (not in the paper; the overfitting claim needs it). The held-out split is the test split, as in the paper."))
+            blocks.append(.figure(path: heldOut, caption: "Held-out loss during training, about 20 points a run (not in the paper; the overfitting claim is judged on it). The held-out split is the test split, as in the paper.\(seedsNote)"))
         }
         blocks += check.blocks(level: 2)
         if results.replicates.values.contains(where: { $0.count > 1 }) {

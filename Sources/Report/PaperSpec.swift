@@ -41,7 +41,7 @@ public struct PaperSpec: Sendable {
         case enhancedLowersLoss
         /// Table 2's improvement is at least `atLeast` percent in every row but `except` (row ids).
         case improvementSize(atLeast: Double, except: [String])
-        /// Each study's held-out loss rises after its lowest point.
+        /// Each study's held-out curve rises at its end above a lowest point well before it.
         case extendedOverfits(studies: [String])
         /// The study ends training with the lowest training loss of the figure's studies.
         case lowestTrainingLoss(study: String)

@@ -23,9 +23,16 @@ public struct StudyResult: Sendable {
         return value(name, condition: MetricName.image)
     }
 
-    /// The held-out loss at each checkpoint, in step order.
+    /// The held-out curve: the held-out loss every `train.eval_every` steps, at checkpoints and at
+    /// the last step (at checkpoints only in runs stored before the curve was dense), in step order.
     public var heldOutCurve: [(step: Int, loss: Double)] {
         curve.compactMap { point in point.evalLoss.map { (point.step, $0) } }
+    }
+
+    /// The loss of the fixed slice of training rows at the held-out curve's points, in evaluation
+    /// mode (empty for runs stored before it was measured).
+    public var trainingSliceCurve: [(step: Int, loss: Double)] {
+        curve.compactMap { point in point.trainEvalLoss.map { (point.step, $0) } }
     }
 }
 

@@ -44,16 +44,23 @@ public struct CurvePoint: Codable, FetchableRecord, PersistableRecord, Sendable,
     public var epoch: Double
     public var trainLoss: Double
     public var learningRate: Double
-    /// The held-out loss, measured at checkpoints only.
+    /// The held-out loss at the curve's points (every `train.eval_every` steps, at checkpoints and
+    /// at the last step), on the same held-out rows at every point; nil between them. (A checkpoint's
+    /// own held-out loss, on `train.eval_samples` rows, is its `CheckpointRecord`'s.)
     public var evalLoss: Double?
+    /// The loss of a fixed slice of the training rows (as many as `evalLoss` reads), in evaluation
+    /// mode, at the same points; nil between them and in stores written before it was measured.
+    public var trainEvalLoss: Double?
 
-    public init(runId: Int64, step: Int, epoch: Double, trainLoss: Double, learningRate: Double, evalLoss: Double? = nil) {
+    public init(runId: Int64, step: Int, epoch: Double, trainLoss: Double, learningRate: Double, evalLoss: Double? = nil,
+                trainEvalLoss: Double? = nil) {
         self.runId = runId
         self.step = step
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.learningRate = learningRate
         self.evalLoss = evalLoss
+        self.trainEvalLoss = trainEvalLoss
     }
 }
 
@@ -124,8 +131,9 @@ public final class ResultsStore: Sendable {
     public let workspace: URL
     let database: DatabaseQueue
 
-    /// The layout version of the store; a workspace from another version is refused, not misread.
-    public static let schemaVersion = 1
+    /// The layout version of the store, the count of its migrations; a store with migrations this
+    /// repro does not know is refused, not misread.
+    public static let schemaVersion = 2
 
     /// Opens (and, unless `readOnly`, creates and migrates) the store of `workspace`. Read-only, it
     /// writes nothing, not even a new file: what only reads results (the report) opens it so.
@@ -137,7 +145,8 @@ public final class ResultsStore: Sendable {
                 throw StudyError(file: path, key: nil, problem: "does not exist; `repro run` makes it")
             }
         } else {
-            _ = try Self.existing(workspace: workspace)
+            // Not `existing`: opened read-only, a store an older repro wrote would be refused, not migrated.
+            try Self.checkIsFolder(workspace)
             do {
                 try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
             } catch {
@@ -164,10 +173,10 @@ public final class ResultsStore: Sendable {
         }
         let newer = "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace"
         if readOnly {
-            guard try database.read({ try migrator.hasCompletedMigrations($0) }) else {
-                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` (or `repro status`) once to bring it up to date")
+            guard try database.read({ try Self.migrator.hasCompletedMigrations($0) }) else {
+                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` once to bring it up to date")
             }
-            if try database.read({ try migrator.hasBeenSuperseded($0) }) { throw StudyError(file: path, key: nil, problem: newer) }
+            if try database.read({ try Self.migrator.hasBeenSuperseded($0) }) { throw StudyError(file: path, key: nil, problem: newer) }
             return
         }
         // Two processes opening a new workspace at once would both create the tables: one migrates at a time.
@@ -179,25 +188,32 @@ public final class ResultsStore: Sendable {
             flock(lock, LOCK_UN)
             close(lock)
         }
-        if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+        if try database.read({ try Self.migrator.hasBeenSuperseded($0) }) {
             throw StudyError(file: path, key: nil, problem: newer)
         }
-        try migrator.migrate(database)
+        try Self.migrator.migrate(database)
     }
 
     /// The store of `workspace` opened read-only, or nil when the workspace has none yet (nothing
     /// has run there); a workspace that is a file is named.
     public static func existing(workspace: URL) throws -> ResultsStore? {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder) else { return nil }
-        guard isFolder.boolValue else {
-            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
-        }
+        guard FileManager.default.fileExists(atPath: workspace.path) else { return nil }
+        try checkIsFolder(workspace)
         guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return nil }
         return try ResultsStore(workspace: workspace, readOnly: true)
     }
 
-    private var migrator: DatabaseMigrator {
+    /// Names a workspace that is a file; one that does not exist yet is fine.
+    private static func checkIsFolder(_ workspace: URL) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
+        }
+    }
+
+    /// The store's layout, one migration per change; a migration once released is never edited, so
+    /// that every older store comes up to date.
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "runs") { t in
@@ -255,6 +271,11 @@ public final class ResultsStore: Sendable {
                 t.column("schemaVersion", .integer).notNull()
             }
             try db.execute(sql: "INSERT INTO store (schemaVersion) VALUES (?)", arguments: [ResultsStore.schemaVersion])
+        }
+        // The curve's training-slice loss; older runs keep NULL there.
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "curve") { t in t.add(column: "trainEvalLoss", .double) }
+            try db.execute(sql: "UPDATE store SET schemaVersion = 2")
         }
         return migrator
     }

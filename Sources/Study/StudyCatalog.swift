@@ -373,6 +373,7 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     check(train.learningRate > 0, "train.learning_rate", "\(train.learningRate) must be positive")
     check(train.warmupRatio >= 0 && train.warmupRatio < 1, "train.warmup_ratio", "\(train.warmupRatio) is outside [0, 1)")
     check(train.checkpointEvery > 0, "train.checkpoint_every", "\(train.checkpointEvery) must be positive")
+    check(train.evalEvery >= 0, "train.eval_every", "\(train.evalEvery) must not be negative (0: about 20 points a run)")
     check(["eval_loss", "last"].contains(train.selectBest), "train.select_best", "'\(train.selectBest)' is not eval_loss or last")
     check(TrainableParts(spec: train.trainable, layers: spec.model.textConfig.numHiddenLayers) != nil, "train.trainable",
           "'\(train.trainable)' is not all, adapters, paper:N, or a +-joined list of vision, qformer, language")

@@ -42,6 +42,7 @@ public enum StudyKeys {
         ("train.seed", "seeds everything random in training: initialisation, data order, dropout"),
         ("train.count_padding_in_loss", "count padding tokens in the loss, as padding without masking would"),
         ("train.eval_samples", "held-out rows for the loss at each checkpoint (0: all)"),
+        ("train.eval_every", "optimizer steps between points of the held-out curve (0: about 20 a run), each the loss of the first 64 held-out rows (at most `eval_samples`) and of as many training rows, without dropout"),
         ("train.scene_code_weight", "align and instruct: weight of the loss asking the Q-Former to write the scene code"),
         ("train.token_loss", "train on the language model's token loss (false: the scene-code loss alone)"),
         ("train.code_word_weight", "align and instruct: weight of the cross-entropy naming each code position's words"),

@@ -99,6 +99,9 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public var countPaddingInLoss = false
     /// Held-out samples for the loss measured at each checkpoint (0: the whole held-out split).
     public var evalSamples = 0
+    /// Optimizer steps between points of the held-out curve, each the loss of held-out rows and of
+    /// a fixed slice of training rows in evaluation mode (0: about 20 points a run). Trains nothing.
+    public var evalEvery = 0
     /// Alignment and instruction tuning: weight of the loss that asks each query output to equal
     /// its part of the scene's code (relative mean squared error; 0: token loss only).
     public var sceneCodeWeight: Float = 0

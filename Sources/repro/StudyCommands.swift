@@ -139,6 +139,17 @@ struct StatusCommand: ParsableCommand {
 }
 
 /// One line for a study's state.
+/// At most about `limit` of a curve's held-out points, evenly spaced, always with the lowest held-out
+/// loss, the last point and the steps in `keeping` (the checkpoints).
+func condensed(_ points: [CurvePoint], keeping: Set<Int>, limit: Int = 20) -> [CurvePoint] {
+    guard points.count > limit + limit / 4 else { return points }
+    let every = (points.count + limit - 1) / limit
+    let lowest = points.filter { $0.evalLoss != nil }.min { $0.evalLoss! < $1.evalLoss! }?.step
+    return points.enumerated().filter { index, point in
+        (index + 1) % every == 0 || index == points.count - 1 || point.step == lowest || keeping.contains(point.step)
+    }.map(\.element)
+}
+
 func describe(_ state: StudyState) -> String {
     switch state {
     case .fresh(let run): return String(format: "fresh (%.0f s, %@)", run.seconds ?? 0, run.commit)
@@ -188,8 +199,20 @@ struct ShowCommand: ParsableCommand {
         let curve = try store.curve(runId: run.id!)
         if let first = curve.first, let last = curve.last {
             print(String(format: "\nloss curve: %d steps, train loss %.3f -> %.3f", curve.count, first.trainLoss, last.trainLoss))
-            for point in curve where point.evalLoss != nil {
-                print(String(format: "  step %5d  held-out loss %.4f", point.step, point.evalLoss!))
+            let checkpoints = Dictionary(try store.checkpoints(runId: run.id!).map { ($0.step, $0) }) { first, _ in first }
+            let measured = curve.filter { $0.evalLoss != nil || checkpoints[$0.step] != nil }
+            let shown = condensed(measured, keeping: Set(checkpoints.keys))
+            if shown.count < measured.count {
+                print("  \(shown.count) of its \(measured.count) held-out points: evenly spaced, the lowest, the last and the checkpoints")
+            }
+            for point in shown {
+                var line = String(format: "  step %5d", point.step)
+                if let loss = point.evalLoss { line += String(format: "  held-out %.4f", loss) }
+                if let loss = point.trainEvalLoss { line += String(format: "  training slice %.4f", loss) }
+                if let checkpoint = checkpoints[point.step] {
+                    line += "  checkpoint" + (checkpoint.evalLoss.map { String(format: " %.4f", $0) } ?? "") + (checkpoint.best ? " (kept)" : "")
+                }
+                print(line)
             }
         }
         print("\nprovenance: commit \(run.commit), \(run.engine), \(run.blas), \(run.machine)")

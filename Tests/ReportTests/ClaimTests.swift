@@ -115,26 +115,60 @@ import Testing
         #expect(results["exp04-small-enhanced"]?.benchmarkReplies == nil)
     }
 
-    /// Curves: held-out loss every 25 steps, rising after `turn` when it is given.
-    func curves(_ turns: [String: Int?], heldOutEvery: Int = 25) -> [String: [CurvePoint]] {
-        turns.mapValues { turn in
-            HandMade.curve(steps: 188, start: 5, end: 2, every: heldOutEvery, turn: turn).map {
-                CurvePoint(runId: 1, step: $0.step, epoch: 0, trainLoss: $0.train, learningRate: 0, evalLoss: $0.heldOut)
-            }
+    /// A hand-made held-out curve: `losses` at steps 10, 20, ... (the training loss falls throughout).
+    func curve(_ losses: [Double]) -> [CurvePoint] {
+        losses.enumerated().map { index, loss in
+            CurvePoint(runId: 1, step: 10 * (index + 1), epoch: 0, trainLoss: 5 - Double(index) * 0.1, learningRate: 0,
+                       evalLoss: loss, trainEvalLoss: 4.9 - Double(index) * 0.1)
         }
     }
 
-    @Test func extendedTrainingOverfits() {
+    func overfits(_ exp09: [Double], _ exp10: [Double]) -> Finding {
+        judged("extended-training-overfits") { $0.curves = ["exp09-default-default": [curve(exp09)], "exp10-default-enhanced": [curve(exp10)]] }
+    }
+
+    @Test func extendedTrainingOverfitsIsJudgedOnTheHeldOutCurve() {
         #expect(judged("extended-training-overfits").verdict == .cannotTell, "the paper prints no held-out curve")
         #expect(judged("extended-training-overfits").detail == "no held-out loss curve for exp 9; no held-out loss curve for exp 10")
-        let holds = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": 90]).mapValues { [$0] } }
+        #expect(judge.rule(claim("extended-training-overfits")) == "For exp 9, exp 10, on the held-out curve (the held-out loss measured every few steps): the last point is at least 1% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last 20% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than 5 points cannot tell.")
+
+        // Falls to its lowest at the 5th of 10 points, ends 5% above it.
+        let turning = [4.0, 3.6, 3.3, 3.1, 3.0, 3.02, 3.05, 3.08, 3.12, 3.15]
+        let holds = overfits(turning, turning)
         #expect(holds.verdict == .holds)
-        #expect(holds.detail.hasPrefix("exp 9: lowest "))
-        let fails = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil]).mapValues { [$0] } }
-        #expect(fails.verdict == .fails, "a held-out loss that keeps falling is no overfitting")
-        let once = judged("extended-training-overfits") { $0.curves = curves(["exp09-default-default": 100, "exp10-default-enhanced": nil], heldOutEvery: 1000).mapValues { [$0] } }
-        #expect(once.verdict == .cannotTell)
-        #expect(once.detail.contains("exp 10: one held-out measurement (two are needed)"))
+        #expect(holds.detail.hasPrefix("exp 9: 10 points; lowest 3.0000 at step 50, last 3.1500 at step 100 (+5.0%)"))
+
+        // Keeps falling: its lowest is its last point.
+        let falling = [4.0, 3.6, 3.3, 3.1, 3.0, 2.95, 2.9, 2.87, 2.85, 2.84]
+        let keepsFalling = overfits(turning, falling)
+        #expect(keepsFalling.verdict == .fails, "a held-out loss that keeps falling is no overfitting")
+        #expect(keepsFalling.detail.hasSuffix("exp 10: 10 points; lowest 2.8400 at step 100 (among the last 2), last 2.8400 at step 100 (+0.0%)"))
+        // Rises by more than 1%, but from a lowest point among the last 20% (the 9th of 10): a wobble at the end.
+        let lateLow = overfits(turning, [4.0, 3.6, 3.3, 3.1, 3.0, 2.95, 2.9, 2.85, 2.7, 2.8])
+        #expect(lateLow.verdict == .fails)
+        #expect(lateLow.detail.hasSuffix("exp 10: 10 points; lowest 2.7000 at step 90 (among the last 2), last 2.8000 at step 100 (+3.7%)"))
+        // Turns early but ends less than 1% above its lowest.
+        #expect(overfits(turning, [4.0, 3.6, 3.3, 3.0, 3.01, 3.01, 3.02, 3.02, 3.02, 3.02]).verdict == .fails)
+        // The 8th of 10 points is the last one outside the last 20%.
+        #expect(overfits(turning, [4.0, 3.6, 3.3, 3.1, 3.0, 2.95, 2.92, 2.9, 2.95, 3.0]).verdict == .holds)
+
+        // Four points cannot show a fall and a rise, however they lie; a missing curve neither.
+        let short = overfits(turning, [4.0, 3.0, 3.5, 3.9])
+        #expect(short.verdict == .cannotTell)
+        #expect(short.detail.hasSuffix("exp 10: 4 held-out points (5 are needed)"))
+        #expect(overfits(turning, []).detail.hasSuffix("no held-out loss curve for exp 10"))
+        // A counterexample decides even when the other curve is too short.
+        #expect(overfits([4.0, 3.0, 3.5, 3.9], falling).verdict == .fails)
+        // Only points with a held-out loss count: a training curve without them cannot tell.
+        let trainingOnly = judged("extended-training-overfits") { evidence in
+            evidence.curves = ["exp09-default-default": [curve(turning)], "exp10-default-enhanced": [curve(turning).map { point in
+                var point = point
+                point.evalLoss = point.step == 100 ? 3.0 : nil
+                return point
+            }]]
+        }
+        #expect(trainingOnly.verdict == .cannotTell)
+        #expect(trainingOnly.detail.hasSuffix("exp 10: 1 held-out point (5 are needed)"))
     }
 
     @Test func extendedTrainingReachesTheLowestTrainingLoss() {
@@ -233,5 +267,24 @@ import Testing
         let once = judge.judge(claim("no-single-best"), on: evidence)
         #expect(once.verdict == .cannotTell, "it fails in one seed of three")
         #expect(once.detail.hasSuffix("holds in 2 of 3 seeds"))
+    }
+}
+
+extension SeedVerdictTests {
+    @Test func overfittingMustShowInEverySeed() {
+        func curve(_ losses: [Double]) -> [CurvePoint] {
+            losses.enumerated().map { CurvePoint(runId: 1, step: 10 * ($0.offset + 1), epoch: 0, trainLoss: 1, learningRate: 0, evalLoss: $0.element) }
+        }
+        let turning = curve([4.0, 3.6, 3.3, 3.1, 3.0, 3.02, 3.05, 3.08, 3.12, 3.15])
+        let falling = curve([4.0, 3.6, 3.3, 3.1, 3.0, 2.95, 2.9, 2.87, 2.85, 2.84])
+        var evidence = printed
+        evidence.curves = ["exp09-default-default": [turning, turning, turning], "exp10-default-enhanced": [turning, turning, turning]]
+        #expect(judge.judge(claim("extended-training-overfits"), on: evidence).verdict == .holds)
+        evidence.curves["exp10-default-enhanced"] = [turning, falling, turning]
+        let mixed = judge.judge(claim("extended-training-overfits"), on: evidence)
+        #expect(mixed.verdict == .cannotTell)
+        #expect(mixed.detail.contains("exp 10: rises in 2 of 3 seeds"))
+        evidence.curves["exp10-default-enhanced"] = [falling, falling, falling]
+        #expect(judge.judge(claim("extended-training-overfits"), on: evidence).verdict == .fails)
     }
 }

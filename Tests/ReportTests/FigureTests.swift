@@ -44,6 +44,35 @@ import Testing
         #expect(String(decoding: pdf, as: UTF8.self).contains("/CreationDate (20000101000000Z)"), "the PDF's date is fixed, not the clock's")
     }
 
+    /// A band around a line (the spread over seeds, say) is one filled, translucent path in the line's
+    /// colour, up along its upper curve and back along its lower one.
+    @Test func aBandIsATranslucentAreaBetweenItsLowerAndUpperCurves() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repro-figure-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let steps = stride(from: 10, through: 90, by: 10).map(Double.init)
+        // Curved edges: cairo drops the middle one of three points in a straight line.
+        let line = steps.map { LossChart.Point(step: $0, loss: 3 + exp(-$0 / 30)) }
+        let band = steps.map { LossChart.BandPoint(step: $0, low: 2.8 + exp(-$0 / 30) - $0 * $0 / 40_000, high: 3.2 + exp(-$0 / 25)) }
+        func svg(_ series: LossChart.Series) throws -> String {
+            let chart = LossChart(xLabel: "Optimizer step", yLabel: "Held-out loss", series: [series])
+            let files = try chart.write(to: folder.appendingPathComponent("band-\(series.band.count)"))
+            return try String(contentsOf: files[2], encoding: .utf8)
+        }
+        let color = LossChart.palette[1]
+        let banded = try svg(LossChart.Series(label: "1 Medium", points: line, color: color, dashed: false, band: band))
+        let paths = banded.components(separatedBy: "<path").dropFirst().filter { $0.contains("fill-opacity:0.2;") }
+        // The plot's band, and the legend's sample of it, in the colour the line is stroked in.
+        #expect(paths.count == 2, "\(paths)")
+        for path in paths {
+            let rgb = try #require(path.components(separatedBy: "fill:rgb(").dropFirst().first?.prefix { $0 != ")" })
+            #expect(banded.contains("stroke:rgb(\(rgb))"))
+        }
+        let area = try #require(paths.first { $0.components(separatedBy: " L ").count - 1 == 2 * steps.count - 1 }, "a closed path through both curves")
+        #expect(area.contains(" Z"))
+        #expect(!(try svg(LossChart.Series(label: "1 Medium", points: line, color: color, dashed: false))).contains("fill-opacity:0.2"))
+    }
+
     @Test func writingIntoAMissingFolderFails() {
         let base = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)/figure")
         #expect(throws: ChartError.self) { try chart(series: 1).write(to: base) }
@@ -77,5 +106,21 @@ import Testing
         #expect(Set(figure.series.prefix(5).map { "\($0.color)" }).count == 5, "each size its own colour")
         #expect(figure.series[0].points.count == 10 && figure.series[1].points.isEmpty)
         #expect(PaperFigures.heldOut(paper, results).series[0].points.map(\.step) == [10], "held-out loss only where measured")
+    }
+}
+
+/// Several seeds' curves become one line (their mean) and a band (lowest to highest seed).
+@Suite struct SeedBandTests {
+    @Test func seedsAreTheirMeanWithABandFromTheLowestToTheHighest() {
+        let curves: [[LossChart.Point]] = [
+            [.init(step: 1, loss: 4), .init(step: 2, loss: 3), .init(step: 3, loss: 2.5)],
+            [.init(step: 1, loss: 5), .init(step: 2, loss: 2)],
+        ]
+        let (line, band) = PaperFigures.spread(curves)
+        #expect(line.map(\.step) == [1, 2], "only the steps every seed has")
+        #expect(line.map(\.loss) == [4.5, 2.5])
+        #expect(band == [.init(step: 1, low: 4, high: 5), .init(step: 2, low: 2, high: 3)])
+        let one = PaperFigures.spread([curves[0]])
+        #expect(one.line.count == 3 && one.band.isEmpty, "one seed: its curve, no band")
     }
 }

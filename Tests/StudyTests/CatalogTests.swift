@@ -91,7 +91,7 @@ let defaults = """
     }
 
     @Test(arguments: [
-        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
+        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
         ("[train]\nepochs = \"three\"\n", "studies/s.toml: train.epochs: expected a number, got a string"),
         ("[model.text_config]\nnum_attention_heads = 3\n", "studies/s.toml: model.text_config.num_attention_heads: 3 does not divide text_config.hidden_size = 32"),
         ("[lora]\nr = 64\nalpha = 8\n", "studies/s.toml: lora.r: 64 is larger than the layers it adapts (32 wide)"),
@@ -101,6 +101,7 @@ let defaults = """
         ("[data]\nshapes = [\"circle\"]\n", "studies/s.toml: data.shapes: needs at least two shapes, so that shape questions can be answered no"),
         ("[train]\nscene_code_weight = 1.0\n", "studies/s.toml: train.scene_code_weight: applies only to align and instruct studies, whose images are rendered scenes; set it to 0"),
         ("[train]\ncode_noise = 0.3\n", "studies/s.toml: train.code_noise: applies only to the language stage, which reads scene codes; set it to 0"),
+        ("[train]\neval_every = -1\n", "studies/s.toml: train.eval_every: -1 must not be negative (0: about 20 points a run)"),
         ("[train]\ntoken_loss = false\n", "studies/s.toml: train.token_loss: false leaves nothing to train; set train.scene_code_weight above 0"),
         ("[train]\nskills = [\"existence\"]\n", "studies/s.toml: train.skills: applies only to align and instruct studies, which train on the corpus's questions; remove it"),
         ("kind = \"align\"\n[train]\nskills = [\"existance\"]\n", "studies/s.toml: train.skills: 'existance' is not a skill (one of existence, count, position, color, shape, size, fill, background, location, text, comparison, arithmetic, translation, code)"),

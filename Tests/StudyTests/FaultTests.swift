@@ -17,10 +17,11 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
 /// SIGKILL at many moments of one run, each followed by a rerun: every rerun must end with the
 /// numbers, weights, outputs and artifacts of a run never interrupted, and a sound database.
 @Suite(.serialized) struct FaultTests {
-    /// What a finished run left: metrics, training curve, the model's bytes, and every artifact's sha256.
+    /// What a finished run left: metrics, the curve (training, held-out and training-slice losses),
+    /// the model's bytes, and every artifact's sha256.
     struct Outcome: Equatable {
         let metrics: [String: Double]
-        let curve: [Double]
+        let curve: [CurvePoint]
         let weights: Data
         let artifacts: [String: String]
     }
@@ -33,7 +34,7 @@ let tinyInstructStudy = tinyLanguageStudy.replacingOccurrences(of: "kind = \"lan
         let artifacts = try store.artifacts(runId: run.id!).map { ($0.kind, $0.sha256) }
         return Outcome(
             metrics: Dictionary(uniqueKeysWithValues: try store.metrics(runId: run.id!).map { ("\($0.condition).\($0.name)", $0.value) }),
-            curve: try store.curve(runId: run.id!).map(\.trainLoss),
+            curve: try store.curve(runId: run.id!).withoutRunId,
             weights: try Data(contentsOf: Workspace(workspace).runFolder(study: "it", hash: run.hash).appendingPathComponent("model/model.safetensors")),
             artifacts: Dictionary(uniqueKeysWithValues: artifacts))
     }

@@ -90,20 +90,22 @@ import Testing
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
         }
-        func results(_ workspace: URL) throws -> ([String: Double], [Double], Data) {
+        func results(_ workspace: URL) throws -> ([String: Double], [CurvePoint], Data) {
             let store = try ResultsStore(workspace: workspace)
             let run = try #require(try store.latestRun(study: "lm"))
             #expect(run.status == .finished)
             let metrics = Dictionary(uniqueKeysWithValues: try store.metrics(runId: run.id!).map { ("\($0.condition).\($0.name)", $0.value) })
             let weights = try Data(contentsOf: Workspace(workspace).runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors"))
             #expect(try store.integrityCheck() == "ok")
-            return (metrics, try store.curve(runId: run.id!).map(\.trainLoss), weights)
+            return (metrics, try store.curve(runId: run.id!).withoutRunId, weights)
         }
         // The same run continued (a fresh start would make a new run record, and the same numbers).
         #expect(try ResultsStore(workspace: killed).latestRun(study: "lm")?.id == interrupted.id)
         let (a, b) = (try results(killed), try results(whole))
         #expect(a.0 == b.0, "killed after \(killedAt) steps")
+        // The whole curve: training loss, and the held-out and training-slice points (every 2 steps here).
         #expect(a.1 == b.1 && a.1.count == 40)
+        #expect(a.1.filter { $0.evalLoss != nil && $0.trainEvalLoss != nil }.count == 20)
         #expect(a.2 == b.2)
     }
 
@@ -126,5 +128,16 @@ import Testing
             #expect(try store.latestRun(study: study)?.status == .finished)
         }
         #expect(try store.integrityCheck() == "ok")
+    }
+}
+
+extension [CurvePoint] {
+    /// The points with their run id cleared, to compare the curves of two workspaces' runs.
+    var withoutRunId: [CurvePoint] {
+        map { point in
+            var point = point
+            point.runId = 0
+            return point
+        }
     }
 }

@@ -30,6 +30,45 @@ import Testing
         }
     }
 
+    /// A store written before the curve had its training-slice column (migration v1 only) opens,
+    /// migrates, and keeps its runs: their curve points read with no training-slice loss. Opened
+    /// read-only before that (by the report), it asks for a run to bring it up to date.
+    @Test func aVersionOneStoreMigrates() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("results.sqlite").path
+        do {
+            let old = try DatabaseQueue(path: path)
+            try ResultsStore.migrator.migrate(old, upTo: "v1")
+            try old.write { db in
+                // As the older repro wrote them: layout 1, a run, a curve without the new column.
+                try db.execute(sql: "UPDATE store SET schemaVersion = 1")
+                try db.execute(sql: """
+                    INSERT INTO runs (study, hash, profile, canonical, status, startedAt, "commit", engine, blas, machine, pid, loadedTensors, freshTensors)
+                    VALUES ('exp09', 'abc', '', '{}', 'finished', '2026-01-01 00:00:00.000', 'c0ffee', 'engine-1', 'OpenBLAS', 'test', 0, '[]', '[]')
+                    """)
+                try db.execute(sql: "INSERT INTO curve (runId, step, epoch, trainLoss, learningRate, evalLoss) VALUES (1, 1, 0.1, 2.5, 0.0001, NULL), (1, 2, 0.2, 2.0, 0.0001, 2.2)")
+            }
+            #expect(try old.read { db in try db.columns(in: "curve").map(\.name) }.contains("trainEvalLoss") == false)
+        }
+        #expect(throws: StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` once to bring it up to date")) {
+            _ = try ResultsStore(workspace: folder, readOnly: true)
+        }
+
+        let store = try ResultsStore(workspace: folder)
+        #expect(try store.curve(runId: 1) == [CurvePoint(runId: 1, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4),
+                                              CurvePoint(runId: 1, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2)])
+        #expect(try store.latestRun(study: "exp09")?.commit == "c0ffee")
+        try store.append([CurvePoint(runId: 1, step: 3, epoch: 0.3, trainLoss: 1.5, learningRate: 1e-4, evalLoss: 2.1, trainEvalLoss: 1.4)])
+        #expect(try store.curve(runId: 1).last?.trainEvalLoss == 1.4)
+        let queue = try DatabaseQueue(path: path)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT schemaVersion FROM store") } == ResultsStore.schemaVersion)
+        #expect(try queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == ["v1", "v2"])
+        // Read-only, the migrated store opens.
+        _ = try ResultsStore(workspace: folder, readOnly: true)
+    }
+
     /// The digest that names checkpoints and artifacts is SHA-256 (FIPS 180-2's test vectors).
     @Test func sha256MatchesTheStandardsVectors() {
         #expect(sha256Hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -49,7 +88,7 @@ import Testing
         let run = try store.begin(started)
         let id = try #require(run.id)
         let points = [CurvePoint(runId: id, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4),
-                      CurvePoint(runId: id, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2)]
+                      CurvePoint(runId: id, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2, trainEvalLoss: 1.9)]
         try store.append(points)
         try store.record(CheckpointRecord(runId: id, step: 2, path: "runs/x/step-2", sha256: "ff", evalLoss: 2.2, best: false))
         try store.record(ArtifactRecord(runId: id, kind: "model", path: "runs/x/model", sha256: "ee"))

@@ -59,12 +59,12 @@ struct Interruption: Error {}
     }
 
     /// Metrics and the final weights of a workspace's run of `lm`.
-    func results(_ runner: Runner) throws -> (metrics: [String: Double], weights: Data, curve: [Double]) {
+    func results(_ runner: Runner) throws -> (metrics: [String: Double], weights: Data, curve: [CurvePoint]) {
         let run = try #require(try runner.store.latestRun(study: "lm"))
         #expect(run.status == .finished)
         let metrics = Dictionary(uniqueKeysWithValues: try runner.store.metrics(runId: run.id!).map { ("\($0.condition).\($0.name)", $0.value) })
         let weights = try Data(contentsOf: runner.workspace.runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors"))
-        return (metrics, weights, try runner.store.curve(runId: run.id!).map(\.trainLoss))
+        return (metrics, weights, try runner.store.curve(runId: run.id!).withoutRunId)
     }
 
     @Test(arguments: [4, 6])
