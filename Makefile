@@ -105,7 +105,7 @@ test: deps test-deps
 	rm -rf .build/quick-reference && mkdir -p .build/quick-reference && cp paper/paper.toml paper/reported.toml .build/quick-reference/
 	.build/debug/repro report --save-reference --paper .build/quick-reference --profile quick --workspace .build/quick-workspace --output .build/quick-reference --figures .build/quick-reference/figures > /dev/null
 	.build/debug/repro check --paper .build/quick-reference --profile quick --workspace .build/quick-workspace --output .build/quick-reference --figures .build/quick-reference/figures > /dev/null
-	grep -E "^([0-9]+) of \1 numbers are consistent with the committed run" .build/quick-reference/check.md > /dev/null
+	grep -E "^([1-9][0-9]*) of \1 numbers are consistent with the committed run" .build/quick-reference/check.md > /dev/null
 	@# The report as a page, loaded in a headless browser: its figures and tables render and it loads
 	@# nothing; the check also fails on copies of the page without figures, without tables, or loading an image.
 	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null

@@ -202,17 +202,7 @@ import Testing
 }
 
 /// Verdicts over several seeds follow the intervals: a difference inside its interval decides nothing.
-@Suite struct SeedVerdictTests {
-    let paper: PaperSpec
-    let judge: ClaimJudge
-    let printed: Evidence
-
-    init() throws {
-        paper = try PaperSpec.load(from: HandMade.paperFolder.appendingPathComponent("paper.toml"), studies: try PaperFileTests.repositoryStudies())
-        judge = ClaimJudge(paper: paper)
-        printed = Evidence(reported: try ReportedNumbers.load(from: HandMade.paperFolder.appendingPathComponent("reported.toml"), paper: paper))
-    }
-
+extension ClaimTests {
     /// The paper's numbers, with `study`'s test loss given per seed instead.
     func seeded(_ losses: [String: [Double]]) -> Evidence {
         var evidence = printed
@@ -222,8 +212,6 @@ import Testing
         }
         return evidence
     }
-
-    func claim(_ id: String) -> PaperSpec.Claim { paper.claims.first { $0.id == id }! }
 
     @Test func enhancedLowersTheLossOnlyWhereTheIntervalLiesBelowZero() {
         // Every other row as printed; Small (exp 2 vs 4) judged over three seeds.
@@ -270,7 +258,7 @@ import Testing
     }
 }
 
-extension SeedVerdictTests {
+extension ClaimTests {
     @Test func overfittingMustShowInEverySeed() {
         func curve(_ losses: [Double]) -> [CurvePoint] {
             losses.enumerated().map { CurvePoint(runId: 1, step: 10 * ($0.offset + 1), epoch: 0, trainLoss: 1, learningRate: 0, evalLoss: $0.element) }

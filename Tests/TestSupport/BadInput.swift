@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// The bad-input corpus, `Tests/BadInput` (inputs written by tools/make_bad_inputs.py): for each
 /// kind of file repro reads, broken cases, each a file or a folder beside a `.expected` file that
@@ -53,17 +54,11 @@ public enum BadInput {
 /// Random mutations of valid inputs, for fuzzing readers: a seeded generator (splitmix64), so that a
 /// failing case can be replayed from its seed.
 public struct Mutator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 
