@@ -177,7 +177,7 @@ struct ShowCommand: ParsableCommand {
         print("\(resolved.name) (\(resolved.file))")
         print("  \(resolved.spec.description)")
         print("  kind \(resolved.spec.kind.rawValue), size \(resolved.spec.size), seed \(resolved.seed), starts from \(resolved.spec.startsFrom ?? "fresh weights")")
-        print("  hash \(resolved.hash.prefix(16))")
+        print("  hash \(resolved.hash.prefix(16))\(resolved.dependencies.isEmpty ? "" : ", inputs \(resolved.dependencies.joined(separator: ", "))")")
         let state = try options.states([resolved])[0]
         print("  state: \(describe(state))")
         // The other seeds, each a run of its own (`repro show NAME@SEED` shows one).

@@ -71,6 +71,16 @@ import Testing
         #expect(try robust.study(named: "exp1@1").hash != (try folder.load().study(named: "exp1@1").hash), "its input's hash is in its own")
     }
 
+    @Test func theRobustnessProfileReplicatesTheWholeBaseModel() throws {
+        let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("studies")
+        let catalog = try StudyCatalog.load(directory: studies, profile: "robustness")
+        for stage in ["vision", "language", "align", "instruct"] { #expect(try catalog.replicates(of: stage).count == 4) }
+        #expect(Set(try catalog.study(named: "instruct@3").dependencies) == ["align@3", "clip"])
+        #expect(Set(try catalog.study(named: "align@3").dependencies) == ["language@3", "vision@3"])
+        #expect(catalog.studies.filter { $0.spec.kind == .finetune }.allSatisfy { $0.name == $0.base && $0.dependencies.contains("instruct") })
+    }
+
     @Test func replicatesTrainSideBySideAfterTheirInputs() throws {
         var schedule = StudySchedule(try folder().load().studies, cores: 2, jobs: 2)
         #expect(schedule.start()?.name == "base")
