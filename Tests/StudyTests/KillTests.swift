@@ -34,6 +34,13 @@ import Testing
 
     /// That `process` was killed by SIGKILL (not ended on its own just before the signal), and that
     /// the study's latest run in `workspace` was not finished when it died.
+    /// Whether the kill ended the process (not the run ending by itself) before the run was stored as finished.
+    static func killedMidRun(_ process: Process, workspace: URL, study: String) throws -> Bool {
+        guard process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL else { return false }
+        guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return true }
+        return try ResultsStore(workspace: workspace).latestRun(study: study)?.status != .finished
+    }
+
     static func expectKilledMidRun(_ process: Process, workspace: URL, study: String) throws {
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
                 "the run ended by itself (reason \(process.terminationReason.rawValue), status \(process.terminationStatus)), not by the kill")
