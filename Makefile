@@ -29,8 +29,11 @@ paper: build
 	$(REPRO) run $(if $(PROFILE),--profile $(PROFILE))
 	$(REPRO) report $(REPORT_FLAGS)
 
-## test: install what is missing, build, and run every test
+## test: install what is missing, build, and run every test; temporary files (the tests' and
+## SwiftPM's own) go to .build/tmp, so that the system's temporary folder is left as it was
+test: export TMPDIR = $(CURDIR)/.build/tmp
 test: deps test-deps
+	mkdir -p .build/tmp
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@# The command line as a user runs it: help, the BLAS kernel check on a tiny size, MME scoring.
