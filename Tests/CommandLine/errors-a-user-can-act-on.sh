@@ -40,5 +40,10 @@ for workspace in "$corpus"/workspace/*; do
   expect "workspace $(basename "$workspace")" "$workspace" "$repro" run --dry-run --studies "$studies" --workspace "$workspace"
 done
 
+# Seeds that are not a count, a list or a range: one line naming the value and what is allowed.
+for seeds in "4-2" "x" "0" "1,1"; do
+  expect "seeds $seeds" "--seeds $seeds" "$repro" run --dry-run --seeds "$seeds" --studies "$studies" --workspace "$outside/workspace"
+done
+
 echo "$checked command-line errors checked, $failures wrong"
-[[ $failures -eq 0 && $checked -ge 19 ]]
+[[ $failures -eq 0 && $checked -ge 23 ]]
