@@ -26,6 +26,9 @@ public struct Evidence: Sendable {
     public var replies: [String: ReplyCount]
     /// The stored results, for intervals over test items; nil for the paper's numbers.
     public var stored: StoredResults?
+    /// Study -> the seed of each entry of `seeds` and `curves` (default: 0, 1, 2, ...), so that
+    /// seeds pair by their number even when a study lacks one of them.
+    public var seedNumbers: [String: [UInt64]] = [:]
 
     public init(seeds: [String: [[String: Double]]], curves: [String: [[CurvePoint]]] = [:], replies: [String: ReplyCount] = [:],
                 stored: StoredResults? = nil) {
@@ -52,6 +55,26 @@ public struct Evidence: Sendable {
                       return counts.isEmpty ? nil : ReplyCount(yesOrNo: counts.map(\.yesOrNo).reduce(0, +), total: counts.map(\.total).reduce(0, +))
                   },
                   stored: results)
+        seedNumbers = results.replicates.mapValues { $0.map(\.study.seed) }
+    }
+
+    /// The seed numbers of a study's entries.
+    func seedNumbers(_ study: String) -> [UInt64] { seedNumbers[study] ?? (seeds[study] ?? []).indices.map(UInt64.init) }
+
+    /// The seeds every one of `studies` has, in order.
+    func sharedSeeds(_ studies: [String]) -> [UInt64] {
+        guard let first = studies.first else { return [] }
+        return seedNumbers(first).filter { seed in studies.allSatisfy { seedNumbers($0).contains(seed) } }
+    }
+
+    /// A study's values of one seed.
+    func values(_ study: String, seed: UInt64) -> [String: Double]? {
+        seedNumbers(study).firstIndex(of: seed).flatMap { seeds[study]?[$0] }
+    }
+
+    /// A study's curve of one seed.
+    func curve(_ study: String, seed: UInt64) -> [CurvePoint]? {
+        seedNumbers(study).firstIndex(of: seed).flatMap { index in curves[study].flatMap { index < $0.count ? $0[index] : nil } }
     }
 
     /// Each study's values with one seed, as the paper prints them (setting them replaces every seed).
@@ -66,12 +89,14 @@ public struct Evidence: Sendable {
     /// The study's value per seed that has it.
     func seedValues(_ study: String, _ metric: String) -> [Double] { (seeds[study] ?? []).compactMap { $0[metric] } }
 
-    /// Values of `metric` for `studies`, seed by seed: the i-th entry holds each study's i-th seed;
-    /// only as many seeds as every study has.
+    /// Values of `metric` for `studies`, seed by seed: one entry per seed every study has (with the
+    /// metric), holding each study's value of that seed; nil when there is none.
     func bySeed(_ studies: [String], _ metric: String) -> [[Double]]? {
-        let columns = studies.map { seedValues($0, metric) }
-        guard let count = columns.map(\.count).min(), count > 0 else { return nil }
-        return (0..<count).map { index in columns.map { $0[index] } }
+        let rows = sharedSeeds(studies).compactMap { seed -> [Double]? in
+            let row = studies.compactMap { values($0, seed: seed)?[metric] }
+            return row.count == studies.count ? row : nil
+        }
+        return rows.isEmpty ? nil : rows
     }
 }
 
@@ -150,28 +175,28 @@ public struct ClaimJudge: Sendable {
                 return (verdict, "\(name(study)): rises in \(held) of \(judged.count) seeds (first seed: \(judged[0].1.dropFirst(name(study).count + 2)))")
             })
         case .lowestTrainingLoss(let study):
-            func final(_ study: String, _ seed: Int) -> Double? {
-                let curves = evidence.curves[study] ?? []
-                guard seed < curves.count else { return nil }
-                let curve = curves[seed].suffix(Self.finalSteps)
-                return curve.isEmpty ? nil : curve.map(\.trainLoss).reduce(0, +) / Double(curve.count)
+            func final(_ study: String, _ seed: UInt64) -> Double? {
+                guard let curve = evidence.curve(study, seed: seed)?.suffix(Self.finalSteps), !curve.isEmpty else { return nil }
+                return curve.map(\.trainLoss).reduce(0, +) / Double(curve.count)
             }
             let others = paper.figure2.filter { $0 != study }
-            guard let own = final(study, 0) else { return Finding(verdict: .cannotTell, detail: "no training curve for \(name(study))") }
-            let missing = others.filter { final($0, 0) == nil }
-            let seeds = ([study] + others.filter { !missing.contains($0) }).map { evidence.curves[$0]?.count ?? 0 }.min() ?? 0
-            // Seed by seed: the study's i-th seed against every other study's i-th.
+            guard let first = evidence.seedNumbers(study).first, let own = final(study, first) else {
+                return Finding(verdict: .cannotTell, detail: "no training curve for \(name(study))")
+            }
+            let missing = others.filter { other in evidence.seedNumbers(other).allSatisfy { final(other, $0) == nil } }
+            // Seed by seed: the study's run of each seed against every other study's run of that seed.
+            let seeds = evidence.sharedSeeds([study] + others.filter { !missing.contains($0) })
             var lowestIn = 0
             var lower: [String] = []
-            for seed in 0..<seeds {
-                let mine = final(study, seed)!
+            for seed in seeds {
+                guard let mine = final(study, seed) else { continue }
                 let beaten = others.compactMap { other in final(other, seed).flatMap { $0 < mine ? "\(name(other)) \(format($0, decimals: 4))" : nil } }
                 if beaten.isEmpty { lowestIn += 1 } else if lower.isEmpty { lower = beaten }
             }
-            let detail = "\(name(study)) ends at \(format(own, decimals: 4))" + (seeds > 1 ? " (first seed); the lowest in \(lowestIn) of \(seeds) seeds" : "")
+            let detail = "\(name(study)) ends at \(format(own, decimals: 4))" + (seeds.count > 1 ? " (first seed); the lowest in \(lowestIn) of \(seeds.count) seeds" : "")
             if !missing.isEmpty && lowestIn > 0 { return Finding(verdict: .cannotTell, detail: "\(detail); no training curve for \(names(missing))") }
             if lowestIn == 0 { return Finding(verdict: .fails, detail: "\(detail); lower: \(lower.joined(separator: ", "))") }
-            if lowestIn == seeds { return Finding(verdict: .holds, detail: "\(detail), below every other study") }
+            if lowestIn == seeds.count { return Finding(verdict: .holds, detail: "\(detail), below every other study") }
             return Finding(verdict: .cannotTell, detail: detail)
         case .noSingleBest:
             guard let best = bestPerMetric(evidence.value) else { return incomplete(evidence) }
@@ -298,8 +323,9 @@ public struct ClaimJudge: Sendable {
     /// 5% of them; with one value per study (the paper's numbers), the means decide.
     func ranking(holds: Bool, detail: String, evidence: Evidence, holdsFor: ((String, String) -> Double?) -> Bool?) -> Finding {
         let studies = paper.table1.map(\.study)
-        let seedCount = studies.map { evidence.seeds[$0]?.count ?? 0 }.min() ?? 0
-        let perSeed = (0..<seedCount).compactMap { seed in holdsFor { study, metric in evidence.seeds[study]?[seed][metric] } }
+        let shared = evidence.sharedSeeds(studies)
+        let seedCount = shared.count
+        let perSeed = shared.compactMap { seed in holdsFor { study, metric in evidence.values(study, seed: seed)?[metric] } }
         let resampled = evidence.stored.flatMap { ItemResampling(studies: studies, results: $0)?.share(evidence: evidence, holdsFor) }
         guard seedCount > 1 || resampled != nil else { return Finding(verdict: holds ? .holds : .fails, detail: detail) }
         let seedsHeld = perSeed.filter { $0 }.count

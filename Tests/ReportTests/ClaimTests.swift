@@ -276,3 +276,19 @@ extension ClaimTests {
         #expect(judge.judge(claim("extended-training-overfits"), on: evidence).verdict == .fails)
     }
 }
+
+extension ClaimTests {
+    /// A study that lacks one seed's run is paired with the others by seed number, not by position.
+    @Test func seedsPairByTheirNumber() {
+        var evidence = printed
+        let standard = evidence.values["exp02-small-default"]!, enhanced = evidence.values["exp04-small-enhanced"]!
+        evidence.seeds["exp02-small-default"] = [5.70, 9.00, 5.72].map { standard.merging([MetricName.testLoss: $0]) { $1 } }
+        evidence.seedNumbers["exp02-small-default"] = [0, 1, 2]
+        evidence.seeds["exp04-small-enhanced"] = [3.25, 3.26].map { enhanced.merging([MetricName.testLoss: $0]) { $1 } }
+        evidence.seedNumbers["exp04-small-enhanced"] = [0, 2]
+        // Seeds 0 and 2 only: 43.0% and 43.0%; paired by position, seed 1's 9.00 would meet 3.26.
+        #expect(evidence.bySeed(["exp02-small-default", "exp04-small-enhanced"], MetricName.testLoss) == [[5.70, 3.25], [5.72, 3.26]])
+        let finding = judge.judge(claim("improvement-size"), on: evidence)
+        #expect(finding.detail.contains("Small 43.0% [42.8, 43.2] over 2 seeds"))
+    }
+}
