@@ -21,7 +21,7 @@ extension Runner {
         try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: outputs) }
         var phases: [EvaluationPhase] = []
-        var evaluator = Evaluator(data: data, encoder: encoder, spec: study.spec.eval, outputs: outputs, clip: try clipScorer(study.spec))
+        var evaluator = Evaluator(data: data, encoder: encoder, spec: study.spec.eval, outputs: outputs, clip: try clipScorer(study))
         evaluator.phaseFinished = { phases.append(EvaluationPhase(name: $0, seconds: $1)) }
         _ = try evaluator.evaluate(model)
         return phases

@@ -39,7 +39,7 @@ public final class Runner {
     /// study it passes over.
     public func plan(_ names: [String], force: Bool) throws -> [(study: ResolvedStudy, forced: Bool)] {
         let targets = names.isEmpty ? catalog.studies : try catalog.closure(of: names)
-        let named = Set(try names.map { try catalog.study(named: $0).name })
+        let named = Set(try names.flatMap { try catalog.replicates(of: $0).map(\.name) })
         var planned: [(study: ResolvedStudy, forced: Bool)] = []
         for study in targets {
             let forced = force && (names.isEmpty || named.contains(study.name))
@@ -162,7 +162,7 @@ public final class Runner {
             (spec.initLanguage, { $0.hasPrefix("language_model.") }),
         ]
         for (source, include) in sources where !source.isEmpty {
-            let file = try verifiedModel(of: source, file: "model.safetensors")
+            let file = try verifiedModel(of: study.input(source), file: "model.safetensors")
             let result = try base.load(from: file, where: include)
             loaded.formUnion(result.loaded)
         }
@@ -218,10 +218,12 @@ public final class Runner {
         return config
     }
 
-    /// The trained CLIP scorer named by `eval.clip_study`, or nil when the study has none.
-    func clipScorer(_ spec: StudySpec) throws -> ClipModel? {
+    /// The trained CLIP scorer named by `eval.clip_study` (the replicate the study starts from), or
+    /// nil when the study has none.
+    func clipScorer(_ study: ResolvedStudy) throws -> ClipModel? {
+        let spec = study.spec
         guard !spec.eval.clipStudy.isEmpty else { return nil }
-        let clipStudy = try catalog.study(named: spec.eval.clipStudy)
+        let clipStudy = try catalog.study(named: study.input(spec.eval.clipStudy))
         let model = ClipModel(config: clipConfig(clipStudy.spec, data: try bundle(clipStudy.data)), seed: 0)
         let file = try verifiedModel(of: clipStudy.name, file: "clip.safetensors")
         let result = try model.parameters.load(from: file)

@@ -189,6 +189,6 @@ private func trainVisionLanguage(_ context: StageContext, train: [Example], held
 private func evaluate(_ model: InstructBlip, _ context: StageContext) throws -> [Measured] {
     context.log("evaluating (with the blind control)")
     let evaluator = Evaluator(data: context.data, encoder: context.encoder, spec: context.spec.eval, outputs: context.folder.outputs,
-                              clip: try context.runner.clipScorer(context.spec))
+                              clip: try context.runner.clipScorer(context.study))
     return try evaluator.evaluate(model)
 }

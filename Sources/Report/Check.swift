@@ -42,7 +42,7 @@ public struct Check: Sendable {
         var blocks: [Block] = [
             .heading(level: level, "Check: the paper against this reproduction"),
             .paragraph("The scale model is not expected to reproduce the 7B model's absolute numbers: compare directions and relations, not magnitudes. Each claim is judged twice by the rule stated with it, on the numbers the paper prints and on this reproduction's."),
-            .paragraph("Profile: \(catalog.profile ?? "none (the full studies)"). Studies: \(paper.studies.count - results.missing.count) of \(paper.studies.count) with a finished run for their current configuration."),
+            .paragraph("Profile: \(catalog.profile ?? "none (the full studies)"). Runs: \(results.replicates.values.map(\.count).reduce(0, +)) of \(results.replicates.values.map(\.count).reduce(0, +) + results.missing.count) (each study and seed) with a finished run for their current configuration."),
         ]
         if !results.missing.isEmpty {
             blocks.append(.bullets(results.missing.map(\.text)))
@@ -253,10 +253,10 @@ public struct Check: Sendable {
             let reshaped = experiments.filter { $0.spec.model.visionConfig != base.spec.model.visionConfig || $0.spec.model.qformerConfig != base.spec.model.qformerConfig }
             if !reshaped.isEmpty {
                 let counts = reshaped.compactMap { study -> String? in
-                    guard let run = results[study.name]?.run else { return nil }
-                    return "\(judge.name(study.name)): \(jsonCount(run.freshTensors)) fresh, \(jsonCount(run.loadedTensors)) loaded"
+                    guard let run = results[study.base]?.run else { return nil }
+                    return "\(judge.name(study.base)): \(jsonCount(run.freshTensors)) fresh, \(jsonCount(run.loadedTensors)) loaded"
                 }
-                points.append("Size variants discard pretrained weights. \(judge.names(reshaped.map(\.name))) change the width, depth or activation of the vision encoder and the Q-Former, whose pretrained weights then no longer fit: those components start from fresh weights and learn from the fine-tuning set alone, so \"model size\" is confounded with \"without pretraining\" (as in the paper, whose resized components could not have loaded InstructBLIP's weights either).\(counts.isEmpty ? "" : " Tensors started fresh and loaded, per run: " + counts.joined(separator: "; ") + ".")")
+                points.append("Size variants discard pretrained weights. \(judge.names(reshaped.map(\.base))) change the width, depth or activation of the vision encoder and the Q-Former, whose pretrained weights then no longer fit: those components start from fresh weights and learn from the fine-tuning set alone, so \"model size\" is confounded with \"without pretraining\" (as in the paper, whose resized components could not have loaded InstructBLIP's weights either).\(counts.isEmpty ? "" : " Tensors started fresh and loaded, per run: " + counts.joined(separator: "; ") + ".")")
             }
         }
 
@@ -271,11 +271,16 @@ public struct Check: Sendable {
             }
         }
 
-        let seeds = Set(experiments.map(\.spec.train.seed))
-        points.append("One run per configuration: every number comes from a single training run (seed\(seeds.count == 1 ? "" : "s") \(seeds.sorted().map(String.init).joined(separator: ", "))), in the paper and here, so no difference comes with its run-to-run spread, and differences in the third or fourth decimal may be noise.")
+        let seedCounts = paper.table1.map { results.replicates[$0.study]?.count ?? 0 }
+        if let fewest = seedCounts.min(), fewest > 1 {
+            points.append("Runs per configuration: the paper reports one run of each; here every experiment ran with \(fewest == seedCounts.max()! ? "\(fewest)" : "\(fewest)-\(seedCounts.max()!)") seeds, so each number comes with its spread over seeds and each difference with an interval; a verdict follows from the intervals, not from a difference inside them.")
+        } else {
+            let seeds = Set(experiments.map(\.seed))
+            points.append("One run per configuration: every number comes from a single training run (seed\(seeds.count == 1 ? "" : "s") \(seeds.sorted().map(String.init).joined(separator: ", "))), in the paper and here, so no difference comes with its run-to-run spread, and differences in the third or fourth decimal may be noise.")
+        }
 
         let padded = experiments.filter(\.spec.train.countPaddingInLoss)
-        var padding: Text = "Padding in the loss: the paper pads every sequence to 512 tokens and does not say whether padding was excluded from the loss. Here \(padded.isEmpty ? "no experiment counts padding: the loss covers response tokens only" : "\(judge.names(padded.map(\.name))) count padding in the loss") (\(code: "train.count_padding_in_loss"))."
+        var padding: Text = "Padding in the loss: the paper pads every sequence to 512 tokens and does not say whether padding was excluded from the loss. Here \(padded.isEmpty ? "no experiment counts padding: the loss covers response tokens only" : "\(judge.names(padded.map(\.base))) count padding in the loss") (\(code: "train.count_padding_in_loss"))."
         for row in paper.ablation {
             guard let masked = results.value(row.baseline, MetricName.testLoss), let counted = results.value(row.changed, MetricName.testLoss),
                   (try? catalog.study(named: row.changed))?.spec.train.countPaddingInLoss == true else { continue }

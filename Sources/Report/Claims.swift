@@ -80,7 +80,10 @@ public struct Evidence: Sendable {
     /// Each study's values with one seed, as the paper prints them (setting them replaces every seed).
     public var values: [String: [String: Double]] {
         get { seeds.compactMapValues(\.first) }
-        set { seeds = newValue.mapValues { [$0] } }
+        set {
+            seeds = newValue.mapValues { [$0] }
+            seedNumbers = [:]
+        }
     }
 
     /// The mean over the study's seeds.
@@ -126,9 +129,9 @@ public struct ClaimJudge: Sendable {
                 + (excepted.isEmpty ? "" : " except \(excepted.joined(separator: ", "))")
                 + ": a row holds when the 95% interval of its per-seed improvements lies at or above it, fails when it lies below, and cannot tell otherwise (one seed: the value decides)."
         case .extendedOverfits(let studies):
-            return "For \(names(studies)), on the held-out curve (the held-out loss measured every few steps): the last point is at least \(format(Self.overfittingRise * 100, decimals: 0))% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last \(format(Self.overfittingTail * 100, decimals: 0))% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than \(Self.overfittingPoints) points cannot tell."
+            return "For \(names(studies)), on the held-out curve (the held-out loss measured every few steps): the last point is at least \(format(Self.overfittingRise * 100, decimals: 0))% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last \(format(Self.overfittingTail * 100, decimals: 0))% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than \(Self.overfittingPoints) points cannot tell. With several seeds, a study holds when every seed's curve does and fails when none does."
         case .lowestTrainingLoss(let study):
-            return "\(name(study)) ends training (mean of its last \(Self.finalSteps) steps) with the lowest training loss of Figure 2's studies, seed by seed (its i-th seed against every other study's i-th): holds when it does in every seed, fails in none, cannot tell otherwise."
+            return "\(name(study)) ends training (mean of its last \(Self.finalSteps) steps) with the lowest training loss of Figure 2's studies, seed by seed (its run of each seed against every other study's run of the same seed): holds when it does in every seed, fails in none, cannot tell otherwise."
         case .noSingleBest:
             return "No experiment is best (ties included) on every metric the paper's Table 1 prints. As a ranking, it is judged on the means, on each seed and on 10,000 resamples of the test items (the per-item metrics redrawn, MME at its mean): holds when it holds in every seed and at least 95% of the resamples, fails when in no seed and at most 5%, cannot tell otherwise."
         case .bestBalance(let study):

@@ -22,7 +22,7 @@ public struct PaperOutputs: Sendable {
     /// Reads `paper.toml` and `reported.toml` from `paperFolder`, and from the workspace the results
     /// of every study they name.
     public static func load(paperFolder: URL, catalog: StudyCatalog, workspace: URL) throws -> PaperOutputs {
-        let paper = try PaperSpec.load(from: paperFolder.appendingPathComponent("paper.toml"), studies: Set(catalog.studies.map(\.name)))
+        let paper = try PaperSpec.load(from: paperFolder.appendingPathComponent("paper.toml"), studies: Set(catalog.studies.map(\.base)))
         let reported = try ReportedNumbers.load(from: paperFolder.appendingPathComponent("reported.toml"), paper: paper)
         let results = try StoredResults.read(workspace: workspace, catalog: catalog, studies: paper.studies)
         return PaperOutputs(paper: paper, reported: reported, results: results, catalog: catalog,

@@ -145,7 +145,7 @@ public enum PaperTables {
 
     /// The note that names the studies shown as "—" and how to make their results.
     static func missingNote(_ results: StoredResults, studies: [String]) -> [Text] {
-        let missing = results.missing.filter { studies.contains($0.study) }
+        let missing = results.missing.filter { studies.contains($0.base) }
         guard !missing.isEmpty else { return [] }
         return [Text("— no finished run for the current configuration: ") + Text(missing.enumerated().flatMap { index, entry -> [Text.Span] in
             (index == 0 ? [] : [.plain("; ")]) + [.plain("\(entry.study) ("), .code(entry.command), .plain(")")]

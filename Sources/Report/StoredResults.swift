@@ -56,7 +56,10 @@ public struct ReplyCount: Sendable, Equatable {
 
 /// A study the report needs but cannot show, and why.
 public struct MissingResult: Sendable, Equatable, CustomStringConvertible {
+    /// The replicate without a result (`exp03-medium-enhanced@2`).
     public let study: String
+    /// The study it is a replicate of, as paper.toml names it.
+    public var base: String { String(study.prefix { $0 != "@" }) }
     /// What stands in the store instead, in a few words ("" when there is nothing).
     public let state: String
     /// The command that makes the result.
@@ -118,15 +121,15 @@ public struct StoredResults: Sendable {
         var replicates: [String: [StudyResult]] = [:]
         var missing: [MissingResult] = []
         for name in names {
-            let base = try catalog.study(named: name)
-            for study in try catalog.replicates(of: base.name) {
+            let base = try catalog.study(named: name).base
+            for study in try catalog.replicates(of: base) {
                 let latest = try store?.latestRun(study: study.name, hash: study.hash)
                 if let store, let run = latest, run.status == .finished, let id = run.id {
                     var result = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
                     let outputs = RunFolder(url: Workspace(workspace).runFolder(study: study.name, hash: study.hash)).outputs
                     result.benchmarkReplies = ReplyCount.read(Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
                     result.items = TestItems.read(TestItems.file(outputs: outputs, condition: MetricName.image))
-                    replicates[base.name, default: []].append(result)
+                    replicates[base, default: []].append(result)
                     continue
                 }
                 let state: String
@@ -136,8 +139,8 @@ public struct StoredResults: Sendable {
                 default: state = try store?.latestRun(study: study.name) != nil ? "the stored runs are for an earlier configuration" : ""
                 }
                 // `repro run` takes a study by any unique prefix: the experiment's number when it is one.
-                let short = String(base.name.prefix { $0 != "-" })
-                let name = Set(catalog.studies.map(\.base).filter { $0.hasPrefix(short) }).count == 1 ? short : base.base
+                let short = String(base.prefix { $0 != "-" })
+                let name = Set(catalog.studies.map(\.base).filter { $0.hasPrefix(short) }).count == 1 ? short : base
                 missing.append(MissingResult(study: study.name, state: state,
                                              command: "repro run \(name)" + (catalog.profile.map { " --profile \($0)" } ?? "")))
             }

@@ -43,14 +43,17 @@ public struct PairedDifference: Sendable {
             return sums.map { $0 / Double(items.count) }
         }
         if metric == MetricName.testLoss {
+            // Each side by its own token counts: a run that counts padding (the ablation) counts more.
             guard let lossA = averaged(a, TestItems.lossSum), let lossB = averaged(b, TestItems.lossSum),
-                  let tokens = averaged(a, TestItems.tokens), lossA.count == lossB.count else { return nil }
-            func loss(_ sums: [Double], _ indices: [Int]) -> Double {
+                  let tokensA = averaged(a, TestItems.tokens), let tokensB = averaged(b, TestItems.tokens), lossA.count == lossB.count else { return nil }
+            func loss(_ sums: [Double], _ tokens: [Double], _ indices: [Int]) -> Double {
                 indices.reduce(0) { $0 + sums[$1] } / indices.reduce(0) { $0 + tokens[$1] }
             }
             let all = Array(lossA.indices)
-            let differences = Bootstrap.resampledStatistics(itemCount: lossA.count, seed: bootstrapSeed) { loss(lossB, $0) - loss(lossA, $0) }
-            return Bootstrap.interval(differences, observed: loss(lossB, all) - loss(lossA, all), seed: bootstrapSeed)
+            let differences = Bootstrap.resampledStatistics(itemCount: lossA.count, seed: bootstrapSeed) {
+                loss(lossB, tokensB, $0) - loss(lossA, tokensA, $0)
+            }
+            return Bootstrap.interval(differences, observed: loss(lossB, tokensB, all) - loss(lossA, tokensA, all), seed: bootstrapSeed)
         }
         guard let x = averaged(a, metric), let y = averaged(b, metric), x.count == y.count else { return nil }
         return Bootstrap.pairedDifference(y, x, seed: bootstrapSeed)
@@ -73,9 +76,11 @@ struct ItemResampling {
             guard !runs.isEmpty, runs.count == results.replicates[study]?.count, let n = runs.first?.count,
                   runs.allSatisfy({ $0.count == n }), count == nil || count == n else { return nil }
             count = n
+            // Only what every item of every run has: with `eval.test_samples` set, replies (ROUGE,
+            // CLIP) cover a prefix of the items, and such metrics stay at their means.
             var averaged: [String: [Double]] = [:]
-            for key in Set(runs[0][0].keys) {
-                averaged[key] = (0..<n).map { index in runs.reduce(0) { $0 + ($1[index][key] ?? .nan) } / Double(runs.count) }
+            for key in Set(runs[0][0].keys) where runs.allSatisfy({ $0.allSatisfy { $0[key] != nil } }) {
+                averaged[key] = (0..<n).map { index in runs.reduce(0) { $0 + $1[index][key]! } / Double(runs.count) }
             }
             items[study] = averaged
         }

@@ -98,7 +98,8 @@ public struct StudyCatalog: Sendable {
         let order = try dependencyOrder(dependencies, files: Dictionary(uniqueKeysWithValues: parsed.map { ($0.name, $0.file) }))
         // The studies --seeds names, by exact name or unique prefix (none: every study that replicates).
         let seeded: Set<String>? = try seeds.map { choice in
-            Set(try choice.studies.map { name in
+            Set(try choice.studies.map { given in
+                let name = String(given.prefix { $0 != "@" })  // a replicate names its study
                 let matches = parsed.map(\.name).filter { $0 == name || $0.hasPrefix(name) }
                 guard let match = matches.first(where: { $0 == name }) ?? (matches.count == 1 ? matches[0] : nil) else {
                     throw StudyError(file: directory.path, key: nil, problem: matches.isEmpty
@@ -111,6 +112,7 @@ public struct StudyCatalog: Sendable {
         // Each replicate's name by base study and seed; a replicate starts from the replicate of the
         // same seed of each study it needs, where that study has one, else from the study itself.
         var replicateNames: [String: [UInt64: String]] = [:]
+        var firstReplicate: [String: String] = [:]
         var hashes: [String: String] = [:]
         var resolved: [ResolvedStudy] = []
         for base in order {
@@ -124,11 +126,14 @@ public struct StudyCatalog: Sendable {
                 var spec = study.spec
                 spec.train.seed = seed
                 let name = seed == study.spec.train.seed ? base : "\(base)@\(seed)"
-                let needs = dependencies[base]!.map { replicateNames[$0]?[seed] ?? $0 }
+                // The same seed's replicate of each input, else its first (the input itself, unless
+                // --seeds left the input's own seed out).
+                let needs = dependencies[base]!.map { input in replicateNames[input]?[seed] ?? firstReplicate[input]! }
                 let canonical = canonicalJSON(spec: spec, data: study.data, dependencies: needs.map { ($0.split(separator: "@")[0].description, hashes[$0]!) })
                 let hash = sha256Hex(Data(canonical.utf8))
                 hashes[name] = hash
                 replicateNames[base, default: [:]][seed] = name
+                if firstReplicate[base] == nil { firstReplicate[base] = name }
                 let gateFiles = Dictionary(uniqueKeysWithValues: spec.gates.keys.map { ($0, study.tree.file(of: "gates.\($0)")) })
                 resolved.append(ResolvedStudy(name: name, base: base, file: directory.appendingPathComponent(study.file).path, spec: spec,
                                               data: study.data, canonical: canonical, hash: hash, dependencies: needs, gateFiles: gateFiles))

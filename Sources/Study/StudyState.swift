@@ -58,6 +58,12 @@ extension ResultsStore {
 }
 
 extension ResolvedStudy {
+    /// The replicate this study starts from for a study its file names (`init = "align"`): the same
+    /// seed's replicate when that study has one (`align@3`), else the study itself.
+    public func input(_ name: String) -> String {
+        dependencies.first { $0 == name || $0.hasPrefix(name + "@") } ?? name
+    }
+
     /// The threads the study computes with: its setting, or every core.
     public var threads: Int { spec.train.threads == 0 ? Provenance.cores : spec.train.threads }
 }

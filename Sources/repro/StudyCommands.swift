@@ -138,7 +138,6 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// One line for a study's state.
 /// At most about `limit` of a curve's held-out points, evenly spaced, always with the lowest held-out
 /// loss, the last point and the steps in `keeping` (the checkpoints).
 func condensed(_ points: [CurvePoint], keeping: Set<Int>, limit: Int = 20) -> [CurvePoint] {
@@ -150,6 +149,7 @@ func condensed(_ points: [CurvePoint], keeping: Set<Int>, limit: Int = 20) -> [C
     }.map(\.element)
 }
 
+/// One line for a study's state.
 func describe(_ state: StudyState) -> String {
     switch state {
     case .fresh(let run): return String(format: "fresh (%.0f s, %@)", run.seconds ?? 0, run.commit)

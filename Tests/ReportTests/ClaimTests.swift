@@ -130,7 +130,7 @@ import Testing
     @Test func extendedTrainingOverfitsIsJudgedOnTheHeldOutCurve() {
         #expect(judged("extended-training-overfits").verdict == .cannotTell, "the paper prints no held-out curve")
         #expect(judged("extended-training-overfits").detail == "no held-out loss curve for exp 9; no held-out loss curve for exp 10")
-        #expect(judge.rule(claim("extended-training-overfits")) == "For exp 9, exp 10, on the held-out curve (the held-out loss measured every few steps): the last point is at least 1% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last 20% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than 5 points cannot tell.")
+        #expect(judge.rule(claim("extended-training-overfits")) == "For exp 9, exp 10, on the held-out curve (the held-out loss measured every few steps): the last point is at least 1% above the curve's lowest point, and that lowest point (the first, if tied) is not among the last 20% of the points (rounded up): it fell, then rose while training went on. A curve of fewer than 5 points cannot tell. With several seeds, a study holds when every seed's curve does and fails when none does.")
 
         // Falls to its lowest at the 5th of 10 points, ends 5% above it.
         let turning = [4.0, 3.6, 3.3, 3.1, 3.0, 3.02, 3.05, 3.08, 3.12, 3.15]

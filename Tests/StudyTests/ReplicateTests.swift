@@ -68,6 +68,12 @@ import Testing
         #expect(try robust.replicates(of: "base").map(\.name) == ["base", "base@1"])
         #expect(try robust.study(named: "exp1@1").dependencies == ["base@1"])
         #expect(try robust.study(named: "exp1@2").dependencies == ["base"], "no third seed of base: the study itself")
+        #expect(try robust.study(named: "exp1@1").input("base") == "base@1", "it loads the same seed's weights")
+        #expect(try robust.study(named: "exp1@2").input("base") == "base")
+        // Seeds that leave out an input's own seed: the others start from its first replicate.
+        let shifted = try StudyCatalog.load(directory: folder.url, seeds: SeedChoice(parsing: "1,2", studies: ["base"]))
+        #expect(try shifted.study(named: "exp1").dependencies == ["base@1"])
+        #expect(try shifted.study(named: "exp1@2").dependencies == ["base@2"])
         #expect(try robust.study(named: "exp1@1").hash != (try folder.load().study(named: "exp1@1").hash), "its input's hash is in its own")
     }
 
