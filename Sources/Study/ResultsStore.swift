@@ -168,6 +168,9 @@ public final class ResultsStore: Sendable {
             guard check == "ok" else { throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite's check: \(check ?? "no answer"))") }
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite: \(error.message ?? "\(error.resultCode)"))")
+        } catch let error as DatabaseError where readOnly && error.resultCode == .SQLITE_READONLY {
+            // A hot journal: a writer was stopped mid-transaction, and only a writer can roll it back.
+            throw StudyError(file: path, key: nil, problem: "holds an unfinished write of a process that was stopped; `repro run` completes its rollback (nothing stored is lost), then this command reads it")
         } catch let error as DatabaseError {
             throw StudyError(file: path, key: nil, problem: "cannot be opened (SQLite: \(error.message ?? "\(error.resultCode)")); check that the workspace is readable\(readOnly ? "" : " and writable")")
         }
