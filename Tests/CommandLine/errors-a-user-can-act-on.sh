@@ -6,7 +6,8 @@
 set -euo pipefail
 repro="$(realpath "$1")"
 corpus="$(realpath "$(dirname "$0")/../BadInput")"
-outside="$(mktemp -d)"
+# Not in $TMPDIR: make test points it into the project's .build/, which is inside the project.
+outside="$(mktemp -d /tmp/repro-outside.XXXXXX)"
 trap 'rm -rf "$outside"' EXIT
 failures=0 checked=0
 
