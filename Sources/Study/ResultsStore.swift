@@ -137,7 +137,8 @@ public final class ResultsStore: Sendable {
                 throw StudyError(file: path, key: nil, problem: "does not exist; `repro run` makes it")
             }
         } else {
-            _ = try Self.existing(workspace: workspace)
+            // Not `existing`: opened read-only, a store an older repro wrote would be refused, not migrated.
+            try Self.checkIsFolder(workspace)
             do {
                 try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
             } catch {
@@ -159,13 +160,16 @@ public final class ResultsStore: Sendable {
             guard check == "ok" else { throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite's check: \(check ?? "no answer"))") }
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw StudyError(file: path, key: nil, problem: "\(damaged) (SQLite: \(error.message ?? "\(error.resultCode)"))")
+        } catch let error as DatabaseError where readOnly && error.resultCode == .SQLITE_READONLY {
+            // A hot journal: a writer was stopped mid-transaction, and only a writer can roll it back.
+            throw StudyError(file: path, key: nil, problem: "holds an unfinished write of a process that was stopped; `repro run` completes its rollback (nothing stored is lost), then this command reads it")
         } catch let error as DatabaseError {
             throw StudyError(file: path, key: nil, problem: "cannot be opened (SQLite: \(error.message ?? "\(error.resultCode)")); check that the workspace is readable\(readOnly ? "" : " and writable")")
         }
         let newer = "was written by a newer repro (its store has migrations this one does not know); use that version, or another workspace"
         if readOnly {
             guard try database.read({ try migrator.hasCompletedMigrations($0) }) else {
-                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` (or `repro status`) once to bring it up to date")
+                throw StudyError(file: path, key: nil, problem: "was written by an older repro or is incomplete; run `repro run` once to bring it up to date")
             }
             if try database.read({ try migrator.hasBeenSuperseded($0) }) { throw StudyError(file: path, key: nil, problem: newer) }
             return
@@ -188,13 +192,18 @@ public final class ResultsStore: Sendable {
     /// The store of `workspace` opened read-only, or nil when the workspace has none yet (nothing
     /// has run there); a workspace that is a file is named.
     public static func existing(workspace: URL) throws -> ResultsStore? {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder) else { return nil }
-        guard isFolder.boolValue else {
-            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
-        }
+        guard FileManager.default.fileExists(atPath: workspace.path) else { return nil }
+        try checkIsFolder(workspace)
         guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return nil }
         return try ResultsStore(workspace: workspace, readOnly: true)
+    }
+
+    /// Names a workspace that is a file; one that does not exist yet is fine.
+    private static func checkIsFolder(_ workspace: URL) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: workspace.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw StudyError(file: workspace.path, key: nil, problem: "is a file, not a workspace folder; pass --workspace a folder")
+        }
     }
 
     private var migrator: DatabaseMigrator {
