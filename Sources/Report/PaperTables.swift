@@ -14,7 +14,8 @@ public enum PaperTables {
     public static func table1(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
         let metrics = ReportMetric.table1
         func cells(_ study: String, condition: String) -> [ReportTable.Cell] {
-            metrics.map { .of(results.estimate(study, $0.name, condition: condition)) }
+            // Parameter counts describe the model, the same for every seed: no interval.
+            metrics.map { $0.better == nil ? .number(results.value(study, $0.name, condition: condition)) : .of(results.estimate(study, $0.name, condition: condition)) }
         }
         var rows = [
             ReportTable.Row([.text(""), .text("Base model, before fine-tuning")] + cells(paper.base, condition: MetricName.image), ranked: false),
