@@ -32,6 +32,9 @@ public struct DataRecipe: Codable, Hashable, Sendable {
     /// Rows per pretraining scene in which the caption stands before the question as text (none by
     /// default: the language stage reads each scene's code instead, see `SceneCode`).
     public var readingRowsPerScene = 0
+    /// Rows per pretraining scene whose answer is a sentence or more (`LongFormKind`: an account of
+    /// the scene, an answer explained in a sentence, a false premise corrected).
+    public var longFormRowsPerScene = 0
     /// Whether a position question in a scene of two objects compares the object it names with "the
     /// other object", rather than naming both: finding the first of two objects named was the step a
     /// small Q-Former failed at (see docs/findings.md, align), and with two objects "the other" is exact.
@@ -69,7 +72,8 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         case minObjects = "min_objects", maxObjects = "max_objects"
         case textProbability = "text_probability", textKinds = "text_kinds", positionJitter = "position_jitter"
         case pretrainingScenes = "pretraining_scenes", questionsPerScene = "questions_per_scene"
-        case readingRowsPerScene = "reading_rows_per_scene", yesNoFraction = "yes_no_fraction"
+        case readingRowsPerScene = "reading_rows_per_scene", longFormRowsPerScene = "long_form_rows_per_scene"
+        case yesNoFraction = "yes_no_fraction"
         case positionOtherObject = "position_other_object"
         case skillWeights = "skill_weights"
         case finetuneSamples = "finetune_samples", finetuneTestFraction = "finetune_test_fraction"
@@ -104,6 +108,7 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         try value(.pretrainingScenes, \.pretrainingScenes, into: &r)
         try value(.questionsPerScene, \.questionsPerScene, into: &r)
         try value(.readingRowsPerScene, \.readingRowsPerScene, into: &r)
+        try value(.longFormRowsPerScene, \.longFormRowsPerScene, into: &r)
         try value(.yesNoFraction, \.yesNoFraction, into: &r)
         try value(.positionOtherObject, \.positionOtherObject, into: &r)
         try value(.skillWeights, \.skillWeights, into: &r)
@@ -172,6 +177,7 @@ public struct DataRecipe: Codable, Hashable, Sendable {
         check(pretrainingScenes >= 1, .pretrainingScenes, "\(pretrainingScenes) is less than 1")
         check(questionsPerScene >= 0, .questionsPerScene, "\(questionsPerScene) is negative")
         check(readingRowsPerScene >= 0, .readingRowsPerScene, "\(readingRowsPerScene) is negative")
+        check(longFormRowsPerScene >= 0, .longFormRowsPerScene, "\(longFormRowsPerScene) is negative")
         check((0...1).contains(yesNoFraction), .yesNoFraction, "\(yesNoFraction) is not a fraction")
         check(skillWeights.values.allSatisfy { $0 >= 0 } && skillWeights.values.contains { $0 > 0 }, .skillWeights,
               "weights must be non-negative and at least one positive")

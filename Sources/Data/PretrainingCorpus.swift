@@ -11,18 +11,28 @@ public struct PretrainingSample: Hashable, Sendable {
         /// The caption stands in front of the question as text, so that the language model learns
         /// to answer from a description; no image is needed.
         case reading
+        /// A question or instruction whose answer is a sentence or more (`LongFormKind`).
+        case longForm
     }
 
     /// The scene the row is about (for a reading row, the scene its caption describes).
     public let scene: SceneKey
     public let form: Form
-    /// The skill a question tests; nil for captions.
+    /// The skill a question tests; nil for captions and accounts.
     public let skill: Skill?
+    /// What a long-form row asks for; nil for the other forms.
+    public let longForm: LongFormKind?
     public let query: String
     public let response: String
+
+    public init(scene: SceneKey, form: Form, skill: Skill?, longForm: LongFormKind? = nil, query: String, response: String) {
+        (self.scene, self.form, self.skill, self.longForm, self.query, self.response) = (scene, form, skill, longForm, query, response)
+    }
 }
 
-/// The pretraining corpus: for each scene a caption row, visual questions and reading rows.
+/// The pretraining corpus: for each scene a caption row, visual questions, reading rows and
+/// long-form rows. Every short question ends in a cue that asks for the short form, as
+/// InstructBLIP's templates do, so that a question that asks for a sentence can be told apart.
 public struct PretrainingCorpus: Sendable {
     public let samples: [PretrainingSample]
 
@@ -33,7 +43,7 @@ public struct PretrainingCorpus: Sendable {
     public init(recipe: DataRecipe) {
         let root = SeededGenerator(seed: recipe.seed).fork("pretraining")
         var samples: [PretrainingSample] = []
-        samples.reserveCapacity(recipe.pretrainingScenes * (1 + recipe.questionsPerScene + recipe.readingRowsPerScene))
+        samples.reserveCapacity(recipe.pretrainingScenes * (1 + recipe.questionsPerScene + recipe.readingRowsPerScene + recipe.longFormRowsPerScene))
         for index in 0..<recipe.pretrainingScenes {
             let key = SceneKey(seed: Corpus.pretraining.sceneSeed(index))
             let scene = Scene(recipe: recipe, key: key)
@@ -49,6 +59,18 @@ public struct PretrainingCorpus: Sendable {
                     samples.append(PretrainingSample(scene: key, form: form, skill: question.skill,
                                                      query: form == .reading ? scene.caption + "\n" + question.text : question.text,
                                                      response: question.answer))
+                }
+            }
+            // The kinds in turn from a random start; a kind the scene cannot carry gives way to the next.
+            let kinds = LongFormKind.allCases, start = recipe.longFormRowsPerScene > 0 ? writer.rng.below(kinds.count) : 0
+            for row in 0..<recipe.longFormRowsPerScene {
+                for offset in 0..<kinds.count {
+                    let kind = kinds[(start + row + offset) % kinds.count]
+                    if let written = writer.longForm(kind) {
+                        samples.append(PretrainingSample(scene: key, form: .longForm, skill: written.skill, longForm: kind,
+                                                         query: written.query, response: written.response))
+                        break
+                    }
                 }
             }
         }
@@ -73,7 +95,7 @@ extension QuestionWriter {
         preconditionFailure("weighted draw fell off the end")
     }
 
-    /// A question with a short answer, yes/no by the recipe's share or open; falls back to
+    /// A question with a short answer and its cue, yes/no by the recipe's share or open; falls back to
     /// another skill when the scene cannot carry this one (say, a relation with a single object).
     mutating func shortQuestion(_ preferred: Skill) -> (skill: Skill, text: String, answer: String) {
         var skill = preferred
@@ -82,12 +104,11 @@ extension QuestionWriter {
                 let answer = rng.chance(0.5)
                 for truth in [answer, !answer] {
                     if let text = yesNo(skill, answer: truth) {
-                        let suffix = rng.chance(0.5) ? " " + Self.yesNoSuffix : ""
-                        return (skill, text + suffix, truth ? "yes" : "no")
+                        return (skill, text + " " + Self.yesNoSuffix, truth ? "yes" : "no")
                     }
                 }
             } else if let question = open(skill) {
-                return (skill, question.text, question.answer)
+                return (skill, question.text + " " + Self.shortCue, question.answer)
             }
             skill = skill == .existence ? drawSkill() : .existence
         }

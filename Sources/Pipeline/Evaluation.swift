@@ -33,8 +33,12 @@ struct Evaluator {
         return try body()
     }
 
+    /// Long-form rows on held-out pretraining scenes the long-form ROUGE-L is measured on.
+    static let longFormRows = 64
+
     func evaluate(_ model: InstructBlip) throws -> [Measured] {
-        var measured: [Measured] = []
+        var measured = [Measured(condition: MetricName.image, name: MetricName.uniformLoss, value: log(Double(data.tokenizer.vocabularySize)))]
+        let longForm = PretrainingSplit(data.pretraining).heldOut(.longForm).prefix(Self.longFormRows).map(\.example)
         let test = data.finetune.test
         let examples = test.map { Example(image: $0.image, query: $0.query, response: $0.response) }
         let generated = spec.testSamples > 0 ? Array(examples.prefix(spec.testSamples)) : examples
@@ -70,6 +74,13 @@ struct Evaluator {
                 for (index, cosine) in cosines.enumerated() { items[index][MetricName.clipScore] = cosine }
             }
             try writeGenerations(generated, replies, to: outputs.appendingPathComponent("generations-\(condition).jsonl"))
+            if !longForm.isEmpty {
+                let answers = try timed("long-form answers, \(condition)") {
+                    try generate(model, longForm.map { ($0.image, $0.query) }, blank: blank, maxNewTokens: spec.maxNewTokens)
+                }
+                add(MetricName.longFormRougeL, RougeScorer().score(references: longForm.map(\.response), candidates: answers).meanF(.rougeL))
+                try writeGenerations(longForm, answers, to: outputs.appendingPathComponent("long-form-\(condition).jsonl"))
+            }
             try TestItems.write(items, to: TestItems.file(outputs: outputs, condition: condition))
 
             if spec.benchmark {
@@ -79,6 +90,8 @@ struct Evaluator {
                 add(MetricName.mmePerception, scores.perception)
                 add(MetricName.mmeCognition, scores.cognition)
                 add(MetricName.mmeOverall, scores.overall)
+                let labels = scores.subtasks.flatMap(\.labels)
+                add(MetricName.mmeYesNoShare, Double(labels.filter { $0 != .other }.count) / Double(max(labels.count, 1)))
                 for subtask in scores.subtasks { add(MetricName.mme(subtask.name), subtask.score) }
             }
         }

@@ -255,11 +255,19 @@ struct PretrainingSplit {
     /// The rows of `forms` on training scenes; with `skills` (`train.skills`), only the questions
     /// of those skills (captions, which have no skill, drop out).
     func train(_ forms: PretrainingSample.Form..., skills: Set<Skill> = []) -> [PretrainingSample] {
+        train(forms, skills: skills)
+    }
+
+    func train(_ forms: [PretrainingSample.Form], skills: Set<Skill> = []) -> [PretrainingSample] {
         rows(forms, skills: skills) { !heldOutSet.contains($0) }
     }
 
     /// The rows of `forms` on held-out scenes, as `train`.
     func heldOut(_ forms: PretrainingSample.Form..., skills: Set<Skill> = []) -> [PretrainingSample] {
+        heldOut(forms, skills: skills)
+    }
+
+    func heldOut(_ forms: [PretrainingSample.Form], skills: Set<Skill> = []) -> [PretrainingSample] {
         rows(forms, skills: skills) { heldOutSet.contains($0) }
     }
 

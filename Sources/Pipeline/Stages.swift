@@ -86,9 +86,9 @@ struct LanguageStage: Stage {
         model.setTrainable(TrainableParts(spec: "language", layers: spec.model.textConfig.numHiddenLayers)!)
         // Question rows read from the scene's code: the model learns to answer from the vectors the
         // Q-Former will learn to write (reading rows, when the recipe asks for them, add answering
-        // from the caption as text).
+        // from the caption as text; long-form rows, answering in sentences).
         let objective = LanguageObjective(model: model, encoder: context.encoder, recipe: context.data.recipe,
-                                          train: split.train(.question, .reading).map(\.example),
+                                          train: split.train(.question, .reading, .longForm).map(\.example),
                                           heldOut: split.heldOut(.question).map(\.example), codeNoise: spec.train.codeNoise,
                                           codeAnswer: spec.train.codeAnswer, codeAsked: spec.train.codeAsked)
         context.log("training the language model on \(objective.trainCount) rows, reading each scene's code")
@@ -122,7 +122,7 @@ struct ClipStage: Stage {
 /// Query tokens, Q-Former and projection learn to write the scene code (BLIP-2's first stage).
 struct AlignStage: Stage {
     func run(_ context: StageContext) throws -> [Measured] {
-        let (rows, heldOut) = try pretrainingRows(context)
+        let (rows, heldOut) = try pretrainingRows(context, forms: [.caption, .question])
         let trained = try trainVisionLanguage(context, train: rows, heldOut: heldOut)
         guard context.spec.train.sceneCodeWeight > 0 else { return trained.measured }
         return try trained.measured + Autodiff.withoutGradients {
@@ -134,7 +134,7 @@ struct AlignStage: Stage {
 /// The Q-Former and language model on the instruction mixture: the base model (InstructBLIP).
 struct InstructStage: Stage {
     func run(_ context: StageContext) throws -> [Measured] {
-        let (rows, heldOut) = try pretrainingRows(context)
+        let (rows, heldOut) = try pretrainingRows(context, forms: [.caption, .question, .longForm])
         let trained = try trainVisionLanguage(context, train: rows, heldOut: heldOut)
         return try trained.measured + evaluate(trained.model, context)
     }
@@ -150,16 +150,16 @@ struct FinetuneStage: Stage {
     }
 }
 
-/// The pretraining corpus's captions and questions of the study's skills, on training and held-out scenes.
-private func pretrainingRows(_ context: StageContext) throws -> (train: [Example], heldOut: [Example]) {
+/// The pretraining corpus's rows of `forms` (questions: of the study's skills), on training and held-out scenes.
+private func pretrainingRows(_ context: StageContext, forms: [PretrainingSample.Form]) throws -> (train: [Example], heldOut: [Example]) {
     let spec = context.spec, split = context.split
     let skills = Set(spec.train.skills.compactMap(Skill.init(rawValue:)))
-    let train = split.train(.caption, .question, skills: skills).map(\.example)
+    let train = split.train(forms, skills: skills).map(\.example)
     guard !train.isEmpty else {
         throw StudyError(file: context.study.file, key: "train.skills",
                          problem: "the corpus has no questions of \(spec.train.skills); give them weight in data.skill_weights")
     }
-    return (train, split.heldOut(.caption, .question, skills: skills).map(\.example))
+    return (train, split.heldOut(forms, skills: skills).map(\.example))
 }
 
 /// Trains the whole InstructBLIP (from the studies it starts from, with LoRA when it has adapters)

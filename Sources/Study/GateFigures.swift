@@ -16,7 +16,8 @@ public enum GateFigures {
         case .language: return Set(skills + ["open", "yes_no"])
         case .align: return Set(skills + Skill.allCases.map { "lm_" + $0.rawValue } + ["objects", "text_code", "localisation", "answer_kind", "lm_answers"])
         case .instruct:
-            return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" } + ["perception_ratio"])
+            return Set(BenchmarkSubtask.allCases.filter(\.isPerception).map { "\($0.rawValue)_margin" }
+                       + ["perception_ratio", "yes_no_share", "test_loss_under_uniform", "long_form_rougeL_margin"])
         case .clip: return ["image_to_text_recall1", "text_to_image_recall1"]
         case .finetune: return []
         }
@@ -24,7 +25,9 @@ public enum GateFigures {
 
     /// A study's gate figures by name (without the stage), from its stored metrics. The base model's
     /// are its margins over the blind control per perception subtask (points of 200) and the ratio
-    /// of the perception totals, derived from the MME-style scores it stores.
+    /// of the perception totals, derived from the MME-style scores it stores; the share of its MME
+    /// replies that are a yes or a no; how far its test loss on the fine-tuning split lies below a
+    /// uniform guess's; and its long-form answers' ROUGE-L over the blind control's.
     public static func figures(_ kind: StudyKind, metrics: [MetricRecord]) -> [String: Double] {
         let seen = metrics.values(MetricName.image)
         guard kind == .instruct else {
@@ -40,6 +43,11 @@ public enum GateFigures {
         if let image = seen[MetricName.mmePerception], let control = blind[MetricName.mmePerception] {
             // A blind control that scores nothing is beaten by any score above nothing.
             figures["perception_ratio"] = control > 0 ? image / control : image > 0 ? .infinity : 0
+        }
+        figures["yes_no_share"] = seen[MetricName.mmeYesNoShare]
+        if let uniform = seen[MetricName.uniformLoss], let loss = seen[MetricName.testLoss] { figures["test_loss_under_uniform"] = uniform - loss }
+        if let image = seen[MetricName.longFormRougeL], let control = blind[MetricName.longFormRougeL] {
+            figures["long_form_rougeL_margin"] = image - control
         }
         return figures
     }

@@ -14,6 +14,12 @@ public enum MetricName {
     /// MME-style totals, and `mme.<subtask>` for each subtask's acc + acc+.
     public static let mmePerception = "mme_perception", mmeCognition = "mme_cognition", mmeOverall = "mme_overall"
     public static func mme(_ subtask: String) -> String { "mme.\(subtask)" }
+    /// Share of the MME-style replies that are a yes or a no (MME scores any other reply wrong).
+    public static let mmeYesNoShare = "mme_yes_no_share"
+    /// Mean ROUGE-L F-measure of answers to long-form rows on held-out pretraining scenes.
+    public static let longFormRougeL = "long_form_rougeL"
+    /// The loss of a uniform guess over the vocabulary, ln(vocabulary size): a test loss above it is worse than guessing.
+    public static let uniformLoss = "uniform_loss"
     /// Parameter counts of the trained model.
     public static let parameters = "parameters", trainableParameters = "trainable_parameters"
     /// The best checkpoint's step and held-out loss.

@@ -72,6 +72,7 @@ public enum StudyKeys {
         ("data.pretraining_scenes", "scenes in the pretraining corpus"),
         ("data.questions_per_scene", "visual question rows per pretraining scene"),
         ("data.reading_rows_per_scene", "rows with the caption as text before the question"),
+        ("data.long_form_rows_per_scene", "rows answered in sentences: an account of the scene, an explained answer, a corrected premise"),
         ("data.position_other_object", "position questions ask where one object lies from \"the other object\""),
         ("data.yes_no_fraction", "share of pretraining questions asked as yes/no"),
         ("data.skill_weights", "relative frequency of each skill among pretraining questions"),

@@ -71,6 +71,18 @@ import Testing
         #expect(baseWarnings.contains { $0.contains("instruct.count_margin is 25, below the minimum 40") }, "\(baseWarnings)")
         #expect(baseWarnings.contains { $0.contains("instruct.perception_ratio is 1.286") }, "\(baseWarnings)")
 
+        // Its answer format, its test loss against a uniform guess, and its sentences against the blind control's.
+        let format = [record("image", "mme_yes_no_share", 0.9), record("image", "uniform_loss", log(756.0)), record("image", "test_loss", 7.0),
+                      record("image", "long_form_rougeL", 0.62), record("blind", "long_form_rougeL", 0.41)]
+        let formatFigures = GateFigures.figures(.instruct, metrics: format)
+        #expect(formatFigures["yes_no_share"] == 0.9 && abs(formatFigures["long_form_rougeL_margin"]! - 0.21) < 1e-12)
+        #expect(abs(formatFigures["test_loss_under_uniform"]! - (log(756.0) - 7)) < 1e-12)
+        let strict = try folder(vision: "", instruct: "[gates]\nyes_no_share = 0.95\ntest_loss_under_uniform = 0\nlong_form_rougeL_margin = 0.01\n").load()
+        let formatWarnings = GateFigures.shortfalls(try strict.study(named: "base"), metrics: format)
+        #expect(formatWarnings.count == 2, "\(formatWarnings)")
+        #expect(formatWarnings.contains { $0.contains("instruct.yes_no_share is 0.9, below the minimum 0.95") }, "\(formatWarnings)")
+        #expect(formatWarnings.contains { $0.contains("instruct.test_loss_under_uniform is -0.37") }, "\(formatWarnings)")
+
         // A blind control that scores nothing is beaten by any score; a NaN figure is never above a minimum.
         #expect(GateFigures.figures(.instruct, metrics: [record("image", "mme_perception", 10), record("blind", "mme_perception", 0)])["perception_ratio"] == .infinity)
         let nan = GateFigures.shortfalls(try catalog.study(named: "vision"), metrics: [record("image", "gate.vision.shape", .nan),
