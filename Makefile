@@ -85,6 +85,9 @@ test: deps test-deps
 	grep -q "gate.align.answer_kind .*blind control" .build/quick-show-align.txt
 	.build/debug/repro show instruct --profile quick --workspace .build/quick-workspace > .build/quick-show-instruct.txt
 	grep -q "mme.existence .*blind control" .build/quick-show-instruct.txt
+	grep -q "long_form_rougeL .*blind control" .build/quick-show-instruct.txt
+	grep -q "mme_yes_no_share .*blind control" .build/quick-show-instruct.txt
+	grep -q "uniform_loss" .build/quick-show-instruct.txt
 	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
 	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
 	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.
