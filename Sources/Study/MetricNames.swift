@@ -14,6 +14,10 @@ public enum MetricName {
     /// MME-style totals, and `mme.<subtask>` for each subtask's acc + acc+.
     public static let mmePerception = "mme_perception", mmeCognition = "mme_cognition", mmeOverall = "mme_overall"
     public static func mme(_ subtask: String) -> String { "mme.\(subtask)" }
+    /// The share (0-1) of MME-style questions whose right answer the model finds likelier as its
+    /// reply than the wrong one ("yes" against "no", by log-probability): it sees whether or not it
+    /// still replies yes or no, which MME's own score needs.
+    public static let mmeForcedChoice = "mme_forced_choice"
     /// Parameter counts of the trained model.
     public static let parameters = "parameters", trainableParameters = "trainable_parameters"
     /// The best checkpoint's step and held-out loss.
