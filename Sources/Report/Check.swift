@@ -27,7 +27,10 @@ public struct Check: Sendable {
         self.catalog = catalog
         self.reference = reference
         let judge = ClaimJudge(paper: paper)
-        let printed = Evidence(reported: reported), ours = Evidence(results: results)
+        let ours = Evidence(results: results)
+        var printed = Evidence(reported: reported)
+        // Which weights a study starts from is its configuration's: the paper's resized experiments could not load them either.
+        printed.freshParts = ours.freshParts
         judged = paper.claims.map { Judged(claim: $0, paper: judge.judge($0, on: printed), ours: judge.judge($0, on: ours)) }
         self.judge = judge
     }
