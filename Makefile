@@ -88,6 +88,7 @@ test: deps test-deps
 	grep -q "long_form_rougeL .*blind control" .build/quick-show-instruct.txt
 	grep -q "mme_yes_no_share .*blind control" .build/quick-show-instruct.txt
 	grep -q "uniform_loss" .build/quick-show-instruct.txt
+	grep -q "mme_forced_choice .*blind control" .build/quick-show-instruct.txt
 	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
 	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
 	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.
@@ -100,8 +101,10 @@ test: deps test-deps
 	.build/debug/repro figures --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro tables --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures
 	.build/debug/repro check --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
-	@# The check counts each experiment's benchmark replies that were a yes or a no, from the files the run wrote.
-	grep -q "replies yes or no" .build/quick-paper/check.md
+	@# The check counts each experiment's benchmark replies that were a yes or a no, from the files the run wrote,
+	@# beside its forced choice, and groups the experiments by the tensors their runs loaded.
+	grep -q "forced choice [0-9.]*%, [0-9]*/[0-9]* replies yes or no" .build/quick-paper/check.md
+	grep -q "Pretrained weights kept (.*; every tensor loaded): " .build/quick-paper/check.md
 	@# Two seeds per experiment in the quick profile: the tables give mean ± interval, an appendix each seed.
 	grep -q " ± " .build/quick-paper/tables/table1.md
 	grep -q "Mean over 2 seeds" .build/quick-paper/tables/table2.md

@@ -52,15 +52,68 @@ extension InstructBlip {
     /// The generated tokens of each request (EOS excluded), decoding with a KV cache: greedy for
     /// one beam, in a left-padded batch; beam search otherwise, one request at a time.
     public func generate(_ requests: [GenerationRequest], options: GenerationOptions = GenerationOptions()) throws -> [[Int32]] {
-        guard !requests.isEmpty else { return [] }
+        try generate(requests, options: options, scoring: []).replies
+    }
+
+    /// The replies of `generate`, and each request's log-probability of each of `continuations` as
+    /// the first tokens of its reply (log-softmax over the whole vocabulary, summed over the
+    /// continuation's tokens). Greedy decoding scores from the prefill it decodes from, so that
+    /// one-token continuations cost no forward pass of their own.
+    public func generate(_ requests: [GenerationRequest], options: GenerationOptions, scoring continuations: [[Int32]]) throws
+        -> (replies: [[Int32]], logProbabilities: [[Float]]) {
+        precondition(continuations.allSatisfy { !$0.isEmpty }, "an empty continuation has no probability to score")
+        guard !requests.isEmpty else { return ([], []) }
         return try Autodiff.withoutGradients {
-            if options.beams <= 1 { return try greedy(requests, options) }
+            var keyMask: [Int32] = []
+            if options.beams <= 1 {
+                let (cache, logits) = try prefill(requests, keyMask: &keyMask)
+                let scores = logProbabilities(of: continuations, cache: cache, logits: logits, keyMask: keyMask)
+                return (greedy(cache: cache, logits: logits, keyMask: keyMask, options), scores)
+            }
             precondition(options.minNewTokens == 0, "a minimum length applies to greedy decoding only")
-            return try requests.map { try beamSearch($0, options) }
+            let replies = try requests.map { try beamSearch($0, options) }
+            guard !continuations.isEmpty else { return (replies, requests.map { _ in [] }) }
+            let (cache, logits) = try prefill(requests, keyMask: &keyMask)
+            return (replies, logProbabilities(of: continuations, cache: cache, logits: logits, keyMask: keyMask))
         }
     }
 
-    /// The cache after reading each prompt, and the logits of its last position `[B, V]`.
+    /// Each prompt's log-probability of each continuation, from the prompts' cache and last logits
+    /// `[B, 1, V]`: first tokens read off the logits, later ones teacher-forced in one forward pass
+    /// over a copy of the cache, a row per prompt and continuation longer than one token.
+    private func logProbabilities(of continuations: [[Int32]], cache: KVCache, logits: Tensor, keyMask: [Int32]) -> [[Float]] {
+        let b = logits.shape[0], v = config.textConfig.vocabSize
+        var scores = (0..<b).map { bi -> [Float] in
+            let row = logits.data + bi * v
+            let norm = logSumExp(row, count: v)
+            return continuations.map { row[Int($0[0])] - norm }
+        }
+        let longer = continuations.indices.filter { continuations[$0].count > 1 }
+        guard !longer.isEmpty else { return scores }
+        // Row r reads continuation longer[r % longer.count] after prompt r / longer.count.
+        let rows = (0..<b).flatMap { bi in longer.map { _ in bi } }
+        let prompt = keyMask.count / b, fed = longer.map { continuations[$0].count - 1 }.max()!
+        // Right padding needs no mask: causal attention hides it from every position that is read.
+        let ids = rows.indices.flatMap { r -> [Int32] in
+            let tokens = continuations[longer[r % longer.count]].dropLast()
+            return tokens + [Int32](repeating: Int32(config.textConfig.padTokenId), count: fed - tokens.count)
+        }
+        let mask = rows.flatMap { keyMask[($0 * prompt)..<(($0 + 1) * prompt)] + [Int32](repeating: 1, count: fed) }
+        let context = ForwardContext.evaluation()
+        let hidden = languageModel(embedding(languageModel.embedTokens, ids: ids, shape: [rows.count, fed]), keyMask: mask,
+                                   positions: (prompt..<(prompt + fed)).map(Int32.init), cache: cache.selecting(rows: rows), context)
+        let next = languageModel.lmHead(hidden, context)
+        for (r, bi) in rows.enumerated() {
+            let index = longer[r % longer.count], continuation = continuations[index]
+            for position in 1..<continuation.count {
+                let row = next.data + (r * fed + position - 1) * v
+                scores[bi][index] += row[Int(continuation[position])] - logSumExp(row, count: v)
+            }
+        }
+        return scores
+    }
+
+    /// The cache after reading each prompt, and the logits of its last position `[B, 1, V]`.
     private func prefill(_ requests: [GenerationRequest], keyMask: inout [Int32]) throws -> (KVCache, Tensor) {
         let b = requests.count
         let context = ForwardContext.evaluation()
@@ -110,11 +163,11 @@ extension InstructBlip {
         return languageModel.lmHead(hidden, context)
     }
 
-    private func greedy(_ requests: [GenerationRequest], _ options: GenerationOptions) throws -> [[Int32]] {
-        let b = requests.count, v = config.textConfig.vocabSize, eos = Int32(config.textConfig.eosTokenId)
+    /// Greedy decoding from the prompts' cache and last logits `[B, 1, V]`.
+    private func greedy(cache: KVCache, logits first: Tensor, keyMask prompts: [Int32], _ options: GenerationOptions) -> [[Int32]] {
+        let b = first.shape[0], v = config.textConfig.vocabSize, eos = Int32(config.textConfig.eosTokenId)
         let usable = min(options.vocabularyLimit ?? v, v)
-        var keyMask: [Int32] = []
-        var (cache, logits) = try prefill(requests, keyMask: &keyMask)
+        var keyMask = prompts, logits = first
         var outputs = [[Int32]](repeating: [], count: b)
         var finished = [Bool](repeating: false, count: b)
         for _ in 0..<options.maxNewTokens {
@@ -167,7 +220,7 @@ extension InstructBlip {
             // Done once k hypotheses have ended (transformers' early_stopping=True).
             if finished.count >= k || next.isEmpty { break }
             beams = next
-            cache.select(rows: rows)
+            cache = cache.selecting(rows: rows)
             // One unpadded prompt: every beam sees every cached position.
             keyMask = [Int32](repeating: 1, count: rows.count * cache.length)
             logits = step(next.map { $0.tokens.last! }, cache: cache, keyMask: &keyMask)

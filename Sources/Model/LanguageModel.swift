@@ -13,14 +13,17 @@ public final class KVCache {
     /// Positions cached so far.
     public var length: Int { keys.first??.shape[1] ?? 0 }
 
-    /// Keeps batch rows `rows` (in that order, repeats allowed): beam search's reordering.
-    func select(rows: [Int]) {
+    /// A cache of batch rows `rows` of this one (in that order, repeats allowed), this one left as it
+    /// is: beam search's reordering, and the rows that score continuations beside decoding.
+    func selecting(rows: [Int]) -> KVCache {
         func pick(_ t: Tensor?) -> Tensor? {
             guard let t else { return nil }
             return concat(rows.map { slice(t, axis: 0, $0..<($0 + 1)) }, axis: 0)
         }
-        keys = keys.map(pick)
-        values = values.map(pick)
+        let selected = KVCache(layers: keys.count)
+        selected.keys = keys.map(pick)
+        selected.values = values.map(pick)
+        return selected
     }
 }
 

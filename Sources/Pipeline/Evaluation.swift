@@ -84,7 +84,7 @@ struct Evaluator {
             try TestItems.write(items, to: TestItems.file(outputs: outputs, condition: condition))
 
             if spec.benchmark {
-                let scores = try timed("MME benchmark, \(condition)") {
+                let (scores, forcedChoice) = try timed("MME benchmark, \(condition)") {
                     try benchmark(model, blank: blank, folder: Workspace.benchmarkFolder(outputs: outputs, condition: condition))
                 }
                 add(MetricName.mmePerception, scores.perception)
@@ -93,6 +93,7 @@ struct Evaluator {
                 let labels = scores.subtasks.flatMap(\.labels)
                 add(MetricName.mmeYesNoShare, Double(labels.filter { $0 != .other }.count) / Double(max(labels.count, 1)))
                 for subtask in scores.subtasks { add(MetricName.mme(subtask.name), subtask.score) }
+                add(MetricName.mmeForcedChoice, forcedChoice)
             }
         }
         return measured
@@ -127,37 +128,54 @@ struct Evaluator {
 
     /// Greedy (or beam) replies to each (image, query), decoded to text.
     func generate(_ model: InstructBlip, _ prompts: [(ImageSource, String)], blank: Bool, maxNewTokens: Int) throws -> [String] {
+        try generate(model, prompts, blank: blank, maxNewTokens: maxNewTokens, scoring: []).replies
+    }
+
+    /// The replies, and each prompt's log-probability of each of `continuations` (token ids) as the
+    /// first tokens of its reply.
+    func generate(_ model: InstructBlip, _ prompts: [(ImageSource, String)], blank: Bool, maxNewTokens: Int,
+                  scoring continuations: [[Int32]]) throws -> (replies: [String], logProbabilities: [[Float]]) {
         let size = data.recipe.imageSize
-        var replies: [String] = []
+        var replies: [String] = [], logProbabilities: [[Float]] = []
         for start in stride(from: 0, to: prompts.count, by: batch) {
             let requests = try prompts[start..<min(start + batch, prompts.count)].map { image, query in
                 GenerationRequest(pixels: blank ? Tensor(zeros: [3, size, size]) : try data.pixels(image),
                                   promptIds: encoder.prompt(query), qformerIds: encoder.qformerIds(query))
             }
             let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: maxNewTokens, beams: spec.beams,
-                                                                                  vocabularyLimit: data.tokenizer.vocabularySize))
-            replies += outputs.map { data.tokenizer.decode($0.map(Int.init)).trimmingCharacters(in: .whitespacesAndNewlines) }
+                                                                                  vocabularyLimit: data.tokenizer.vocabularySize),
+                                             scoring: continuations)
+            replies += outputs.replies.map { data.tokenizer.decode($0.map(Int.init)).trimmingCharacters(in: .whitespacesAndNewlines) }
+            logProbabilities += outputs.logProbabilities
         }
-        return replies
+        return (replies, logProbabilities)
     }
 
-    /// The MME-style benchmark: replies written in MME's format and scored by its rules.
-    func benchmark(_ model: InstructBlip, blank: Bool, folder: URL) throws -> MMEScores {
+    /// The MME-style benchmark: replies written in MME's format and scored by its rules; and the
+    /// forced choice, the share of questions whose right answer the model finds likelier as the
+    /// reply than the wrong one ("yes" against "no"), which a model that no longer replies yes or
+    /// no still has.
+    func benchmark(_ model: InstructBlip, blank: Bool, folder: URL) throws -> (scores: MMEScores, forcedChoice: Double) {
         let questions = data.benchmark.questions
         let prompts = questions.map { (ImageSource.scene($0.scene!), $0.question) }
+        let isYes = questions.map { $0.answer.lowercased() == "yes" }
         // A yes or a no and the end of the sequence: longer replies are scored on their first characters anyway.
-        let replies = try generate(model, prompts, blank: blank, maxNewTokens: 3)
+        // Each answer encoded as a response is, right after the prompt's newline.
+        let (replies, logProbabilities) = try generate(model, prompts, blank: blank, maxNewTokens: 3,
+                                                       scoring: [encoder.encode("yes"), encoder.encode("no")])
         var subtasks: [MMESubtask] = []
         for subtask in BenchmarkSubtask.allCases {
-            let records = zip(questions, replies).filter { $0.0.subtask == subtask }.map { question, reply in
-                MMERecord(image: question.imageName, question: question.question,
-                          groundTruth: question.answer.lowercased() == "yes" ? .yes : .no, reply: reply)
+            let records = questions.indices.filter { questions[$0].subtask == subtask }.map { index in
+                MMERecord(image: questions[index].imageName, question: questions[index].question,
+                          groundTruth: isYes[index] ? .yes : .no, reply: replies[index])
             }
             if !records.isEmpty { subtasks.append(MMESubtask(name: subtask.rawValue, records: records)) }
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for subtask in subtasks { try MME.write(subtask, to: folder) }
-        return try MME.score(subtasks)
+        // A tie chooses neither.
+        let chosen = zip(isYes, logProbabilities).filter { yes, score in yes ? score[0] > score[1] : score[1] > score[0] }.count
+        return (try MME.score(subtasks), Double(chosen) / Double(max(questions.count, 1)))
     }
 
     /// The cosine between each image and its text, by the CLIP scorer (their mean is the CLIP score).

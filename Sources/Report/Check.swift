@@ -27,7 +27,10 @@ public struct Check: Sendable {
         self.catalog = catalog
         self.reference = reference
         let judge = ClaimJudge(paper: paper)
-        let printed = Evidence(reported: reported), ours = Evidence(results: results)
+        let ours = Evidence(results: results)
+        var printed = Evidence(reported: reported)
+        // Which weights a study starts from is its configuration's: the paper's resized experiments could not load them either.
+        printed.freshParts = ours.freshParts
         judged = paper.claims.map { Judged(claim: $0, paper: judge.judge($0, on: printed), ours: judge.judge($0, on: ours)) }
         self.judge = judge
     }
@@ -254,7 +257,7 @@ public struct Check: Sendable {
             if !reshaped.isEmpty {
                 let counts = reshaped.compactMap { study -> String? in
                     guard let run = results[study.base]?.run else { return nil }
-                    return "\(judge.name(study.base)): \(jsonCount(run.freshTensors)) fresh, \(jsonCount(run.loadedTensors)) loaded"
+                    return "\(judge.name(study.base)): \(run.tensors.fresh.count) fresh, \(run.tensors.loaded.count) loaded"
                 }
                 points.append("Size variants discard pretrained weights. \(judge.names(reshaped.map(\.base))) change the width, depth or activation of the vision encoder and the Q-Former, whose pretrained weights then no longer fit: those components start from fresh weights and learn from the fine-tuning set alone, so \"model size\" is confounded with \"without pretraining\" (as in the paper, whose resized components could not have loaded InstructBLIP's weights either).\(counts.isEmpty ? "" : " Tensors started fresh and loaded, per run: " + counts.joined(separator: "; ") + ".")")
             }
@@ -288,11 +291,6 @@ public struct Check: Sendable {
         }
         points.append(padding)
         return points
-    }
-
-    /// The length of a JSON list of names (a run's loaded or fresh tensors).
-    private func jsonCount(_ json: String) -> Int {
-        ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [Any])?.count ?? 0
     }
 }
 

@@ -29,6 +29,9 @@ public struct Evidence: Sendable {
     /// Study -> the seed of each entry of `seeds` and `curves` (default: 0, 1, 2, ...), so that
     /// seeds pair by their number even when a study lacks one of them.
     public var seedNumbers: [String: [UInt64]] = [:]
+    /// Study -> the parts of the model that started from fresh weights in any of its runs (empty:
+    /// every tensor was loaded from the studies it starts from); absent where no run recorded them.
+    public var freshParts: [String: [String]] = [:]
 
     public init(seeds: [String: [[String: Double]]], curves: [String: [[CurvePoint]]] = [:], replies: [String: ReplyCount] = [:],
                 stored: StoredResults? = nil) {
@@ -56,6 +59,10 @@ public struct Evidence: Sendable {
                   },
                   stored: results)
         seedNumbers = results.replicates.mapValues { $0.map(\.study.seed) }
+        freshParts = results.replicates.compactMapValues { runs in
+            let recorded = runs.compactMap(\.freshParts)
+            return recorded.isEmpty ? nil : Set(recorded.joined()).sorted()
+        }
     }
 
     /// The seed numbers of a study's entries.
@@ -137,7 +144,10 @@ public struct ClaimJudge: Sendable {
         case .bestBalance(let study):
             return "\(name(study)) has the lowest mean rank over the metrics Table 1 prints (test loss ascending, the others descending, ties sharing their mean rank), judged as a ranking like the claim above: on every seed and on resamples of the test items."
         case .retainsBase(let fraction, let metric):
-            return "Every experiment's \(ReportMetric.named(metric)?.title ?? metric) is at least \(format(fraction * 100, decimals: 0))% of the base model's (\(paper.base), before fine-tuning): an experiment holds when the 95% interval of its value over seeds lies at or above that share, fails when it lies below, cannot tell otherwise (one seed: the value decides)."
+            return "Every experiment's \(ReportMetric.named(metric)?.title ?? metric) is at least \(format(fraction * 100, decimals: 0))% of the base model's (\(paper.base), before fine-tuning): an experiment holds when the 95% interval of its value over seeds lies at or above that share, fails when it lies below, cannot tell otherwise (one seed: the value decides). "
+                + "The experiments are judged in two groups, told apart by the tensors their runs recorded as loaded and fresh: those that loaded every tensor (the vision encoder and Q-Former keep their pretrained weights), whose verdict speaks for fine-tuning with LoRA; and those with parts that started from fresh weights (resized), which learn to see from the fine-tuning set alone and cannot be expected to keep what the base model saw. "
+                + "A group holds when each of its experiments holds and fails when one fails; the claim, made of every experiment, holds when both groups hold and fails when either fails (experiments without a run that recorded its tensors are a third group that counts the same). "
+                + "Fine-tuned studies paper.toml names beyond Table 1 (such as the ablation) join their group. Beside each: its forced choice (the share of benchmark questions whose right answer, yes or no, is the likelier reply) and how many of its replies were a yes or a no, since MME scores a model that stops replying yes or no at nothing, whatever it sees."
         }
     }
 
@@ -226,23 +236,56 @@ public struct ClaimJudge: Sendable {
                 return Finding(verdict: .cannotTell, detail: "no \(ReportMetric.named(metric)?.title ?? metric) for the base model \(paper.base)")
             }
             let shown = ReportMetric.named(metric)?.format ?? .decimals(4)
-            var finding = decide(paper.table1.map { row in
-                let values = evidence.seedValues(row.study, metric)
-                guard let mean = Estimate(values)?.mean else { return (nil, "no value for \(name(row.study))") }
-                // A model that stops answering yes or no scores nothing, whatever it sees: say so beside the share.
-                let replies = evidence.replies[row.study].map { " (\($0.yesOrNo)/\($0.total) replies yes or no)" } ?? ""
-                guard let interval = StudentInterval.confidence(values) else {
-                    return (mean >= fraction * base, "\(name(row.study)) \(format(mean / base * 100, decimals: 1))%\(replies)")
+            func retention(_ study: String) -> (Bool?, String) {
+                let values = evidence.seedValues(study, metric)
+                guard let mean = Estimate(values)?.mean else { return (nil, "no value for \(name(study))") }
+                let verdict: Bool?, share: String
+                if let interval = StudentInterval.confidence(values) {
+                    verdict = interval.lower >= fraction * base ? true : interval.upper < fraction * base ? false : nil
+                    share = "\(format(mean / base * 100, decimals: 1))% [\(format(interval.lower / base * 100, decimals: 1)), \(format(interval.upper / base * 100, decimals: 1))]"
+                } else {
+                    verdict = mean >= fraction * base
+                    share = "\(format(mean / base * 100, decimals: 1))%"
                 }
-                let verdict: Bool? = interval.lower >= fraction * base ? true : interval.upper < fraction * base ? false : nil
-                return (verdict, "\(name(row.study)) \(format(mean / base * 100, decimals: 1))% [\(format(interval.lower / base * 100, decimals: 1)), \(format(interval.upper / base * 100, decimals: 1))]\(replies)")
-            })
-            finding.detail = "base \(shown.string(base)); " + finding.detail
-            return finding
+                // A model that stops answering yes or no scores nothing, whatever it sees: say so beside the share.
+                return (verdict, "\(name(study)) \(share)\(beside(study, evidence))")
+            }
+            // Table 1, then the fine-tuned studies paper.toml names elsewhere.
+            let studies = paper.table1.map(\.study) + paper.studies.filter { study in
+                study != paper.base && paper.row(of: study) == nil && !evidence.seedValues(study, metric).isEmpty
+            }
+            let groups = retentionGroups(studies, evidence).map { group -> (Bool?, String) in
+                let finding = decide(group.studies.map(retention))
+                let verdict: Bool? = finding.verdict == .holds ? true : finding.verdict == .fails ? false : nil
+                return (verdict, "\(group.title): \(finding.verdict.rawValue) — \(finding.detail)")
+            }
+            return Finding(verdict: decide(groups).verdict,
+                           detail: "base \(shown.string(base))\(beside(paper.base, evidence)). " + groups.map(\.1).joined(separator: ". "))
         }
     }
 
     // MARK: Helpers
+
+    /// The retention claim's groups of `studies`, in order, the empty ones left out: those whose runs
+    /// loaded every tensor, those with parts that started fresh, and those whose runs recorded neither.
+    func retentionGroups(_ studies: [String], _ evidence: Evidence) -> [(title: String, studies: [String])] {
+        let kept = studies.filter { evidence.freshParts[$0]?.isEmpty == true }
+        let resized = studies.filter { evidence.freshParts[$0]?.isEmpty == false }
+        let unrecorded = studies.filter { evidence.freshParts[$0] == nil }
+        let fresh = Set(resized.flatMap { evidence.freshParts[$0]! }).sorted()
+        return [("Pretrained weights kept (\(names(kept)); every tensor loaded)", kept),
+                ("Resized (\(names(resized)); fresh weights: \(fresh.joined(separator: ", ")))", resized),
+                ("Loaded and fresh tensors not recorded (\(names(unrecorded)))", unrecorded)]
+            .filter { !$0.1.isEmpty }
+    }
+
+    /// What stands beside a study's MME share: its forced choice and how many of its replies were a
+    /// yes or a no, where known ("" when neither is).
+    private func beside(_ study: String, _ evidence: Evidence) -> String {
+        let parts = [evidence.value(study, MetricName.mmeForcedChoice).map { "forced choice \(format($0 * 100, decimals: 1))%" },
+                     evidence.replies[study].map { "\($0.yesOrNo)/\($0.total) replies yes or no" }].compactMap { $0 }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))"
+    }
 
     /// The overfitting rule on one held-out curve: nil when it has too few points.
     private func overfits(_ study: String, _ curve: [CurvePoint]) -> (Bool?, String) {

@@ -23,6 +23,15 @@ public struct StudyResult: Sendable {
         return value(name, condition: MetricName.image)
     }
 
+    /// The parts of the model (a tensor name's first component: `vision_model`, `qformer`, ...) whose
+    /// tensors started from fresh weights instead of the studies the run starts from, sorted; nil
+    /// when the run recorded no tensors.
+    public var freshParts: [String]? {
+        let tensors = run.tensors
+        guard !tensors.loaded.isEmpty || !tensors.fresh.isEmpty else { return nil }
+        return Set(tensors.fresh.map { String($0.prefix { $0 != "." }) }).sorted()
+    }
+
     /// The held-out curve: the held-out loss every `train.eval_every` steps, at checkpoints and at
     /// the last step (at checkpoints only in runs stored before the curve was dense), in step order.
     public var heldOutCurve: [(step: Int, loss: Double)] {

@@ -20,6 +20,10 @@ public enum MetricName {
     public static let longFormRougeL = "long_form_rougeL"
     /// The loss of a uniform guess over the vocabulary, ln(vocabulary size): a test loss above it is worse than guessing.
     public static let uniformLoss = "uniform_loss"
+    /// The share (0-1) of MME-style questions whose right answer the model finds likelier as its
+    /// reply than the wrong one ("yes" against "no", by log-probability): it sees whether or not it
+    /// still replies yes or no, which MME's own score needs.
+    public static let mmeForcedChoice = "mme_forced_choice"
     /// Parameter counts of the trained model.
     public static let parameters = "parameters", trainableParameters = "trainable_parameters"
     /// The best checkpoint's step and held-out loss.

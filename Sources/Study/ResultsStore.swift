@@ -29,6 +29,12 @@ public struct RunRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public var freshTensors: String
 
     mutating public func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The names in `loadedTensors` and `freshTensors` (empty for a list that does not read).
+    public var tensors: (loaded: [String], fresh: [String]) {
+        func names(_ json: String) -> [String] { (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? [] }
+        return (names(loadedTensors), names(freshTensors))
+    }
 }
 
 public enum RunStatus: String, Codable, Sendable, DatabaseValueConvertible {

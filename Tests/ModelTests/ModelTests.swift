@@ -194,6 +194,37 @@ func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) 
         #expect(beams[0].count <= 5)
     }
 
+    /// A continuation's score is its log-probability after the prompt in a teacher-forced forward pass
+    /// of prompt + continuation (the log-softmax of each of its tokens, summed): for one token and for
+    /// several, in a left-padded batch, beside greedy decoding and beam search, whose replies it leaves alone.
+    @Test func scoredContinuationsAreTheirTeacherForcedLogProbabilities() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 8)
+        let requests = requests(model.config), v = model.config.textConfig.vocabSize
+        let continuations: [[Int32]] = [[7], [9, 4], [12, 30, 5]]
+        func teacherForced(_ request: GenerationRequest, _ continuation: [Int32]) throws -> Float {
+            let ids = request.promptIds + continuation
+            let inputs = ModelInputs(pixelValues: reshape(request.pixels!, [1, 3, 8, 8]), inputIds: ids,
+                                     attentionMask: [Int32](repeating: 1, count: ids.count), qformerInputIds: request.qformerIds,
+                                     qformerAttentionMask: [Int32](repeating: 1, count: request.qformerIds.count))
+            let logits = try Autodiff.withoutGradients { try model.forward(inputs, .evaluation()).logits.values }
+            return continuation.enumerated().reduce(0) { total, token in
+                let row = Array(logits[((request.promptIds.count - 1 + token.offset) * v)...].prefix(v))
+                let top = row.max()!
+                return total + row[Int(token.element)] - (top + log(row.reduce(0) { $0 + exp($1 - top) }))
+            }
+        }
+        let expected = try requests.map { request in try continuations.map { try teacherForced(request, $0) } }
+        #expect(Set(expected.joined()).count == requests.count * continuations.count, "equal scores would let a mix-up pass")
+        for beams in [1, 3] {
+            let options = GenerationOptions(maxNewTokens: 4, beams: beams)
+            let (replies, scores) = try model.generate(requests, options: options, scoring: continuations)
+            #expect(replies == (try model.generate(requests, options: options)), "beams \(beams)")
+            for (row, want) in zip(scores, expected) {
+                for (score, reference) in zip(row, want) { #expect(abs(score - reference) < 1e-4, "beams \(beams): \(score) against \(reference)") }
+            }
+        }
+    }
+
     /// With every logit equal, argmax picks id 0, here end of sequence: decoding stops at once unless a
     /// minimum length holds it back, and then stops exactly there.
     @Test func minimumLengthHoldsEndOfSequenceBack() throws {

@@ -60,6 +60,32 @@ import Testing
         #expect(!mostMetrics.contains("opposite of what it says"))
     }
 
+    /// Which group of the retention claim an experiment joins follows the tensors its run recorded,
+    /// for this reproduction's numbers and for the paper's (the same configurations).
+    @Test func retentionGroupsFollowTheTensorsRunsLoaded() throws {
+        try made.run("instruct", metrics: [MetricName.mmeOverall: 1800], loaded: "[]", fresh: #"["vision_model.embeddings.patch_embedding.weight"]"#)
+        for study in HandMade.experiments {
+            let kept = study.hasPrefix("exp09") || study.hasPrefix("exp10")
+            try made.run(study, metrics: [MetricName.mmeOverall: kept ? 1300 : 200],
+                         loaded: kept ? #"["qformer.layernorm.weight", "vision_model.post_layernorm.weight"]"# : #"["language_model.lm_head.weight"]"#,
+                         fresh: kept ? "[]" : #"["qformer.layernorm.weight", "query_tokens", "vision_model.post_layernorm.weight"]"#)
+        }
+        // A run that recorded no tensors is in neither group.
+        try made.run("ablation-padding", metrics: [MetricName.mmeOverall: 1300], loaded: "[]", fresh: "[]")
+        var doctored = reported
+        doctored.table1["instruct"] = [MetricName.mmeOverall: 1800]
+        let retention = try #require(check(doctored).judged.first { $0.claim.id == "retains-base-performance" })
+        #expect(retention.ours.verdict == .fails && retention.paper.verdict == .holds)
+        for finding in [retention.ours, retention.paper] {
+            #expect(finding.detail.contains("Pretrained weights kept (exp 9, exp 10; every tensor loaded): "))
+            #expect(finding.detail.contains("Resized (exp 1, exp 2, exp 3, exp 4, exp 5, exp 6, exp 7, exp 8; fresh weights: qformer, query_tokens, vision_model): "))
+        }
+        #expect(retention.ours.detail.contains("every tensor loaded): holds — exp 9 72.2%; exp 10 72.2%. "))
+        #expect(retention.ours.detail.contains("vision_model): fails — exp 1 11.1%;"))
+        #expect(retention.ours.detail.hasSuffix(". Loaded and fresh tensors not recorded (ablation-padding): holds — ablation-padding 72.2%"))
+        #expect(!retention.paper.detail.contains("ablation-padding"), "the paper prints no number for it")
+    }
+
     @Test func inconsistenciesAreCounted() throws {
         var doctored = reported
         doctored.table2["small"]!.standard = 5.70

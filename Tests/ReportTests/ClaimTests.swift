@@ -84,19 +84,60 @@ import Testing
         let none = judged("retains-base-performance")
         #expect(none.verdict == .cannotTell, "the paper prints no base-model row")
         #expect(none.detail == "no MME overall for the base model instruct")
-        // Experiment 10's 1262.80 is 70.2% of 1800 and 66.5% of 1900.
+        // Experiment 10's 1262.80 is 70.2% of 1800 and 66.5% of 1900. Without runs recording their
+        // tensors, the experiments form one group.
         let holds = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1800] }
         #expect(holds.verdict == .holds)
-        #expect(holds.detail.hasPrefix("base 1800.00; exp 1 73.1%;"))
+        #expect(holds.detail.hasPrefix("base 1800.00. Loaded and fresh tensors not recorded (exp 1, exp 2, exp 3, exp 4, exp 5, exp 6, exp 7, exp 8, exp 9, exp 10): holds — exp 1 73.1%;"))
         let fails = judged("retains-base-performance") { $0.values["instruct"] = [MetricName.mmeOverall: 1900] }
         #expect(fails.verdict == .fails)
         #expect(fails.detail.hasSuffix("exp 10 66.5%"))
-        // Where a run's benchmark replies are known, how many were a yes or a no stands beside its share.
+        // Where known, the forced choice and how many replies were a yes or a no stand beside the share.
         let counted = judged("retains-base-performance") {
-            $0.values["instruct"] = [MetricName.mmeOverall: 1900]
+            $0.values["instruct"] = [MetricName.mmeOverall: 1900, MetricName.mmeForcedChoice: 0.9]
+            $0.values["exp10-default-enhanced"]![MetricName.mmeForcedChoice] = 0.61
             $0.replies["exp10-default-enhanced"] = ReplyCount(yesOrNo: 3, total: 1120)
         }
-        #expect(counted.detail.hasSuffix("exp 10 66.5% (3/1120 replies yes or no)"))
+        #expect(counted.detail.hasPrefix("base 1900.00 (forced choice 90.0%). "))
+        #expect(counted.detail.hasSuffix("exp 10 66.5% (forced choice 61.0%, 3/1120 replies yes or no)"))
+    }
+
+    /// The experiments whose runs loaded every tensor and those with parts that started fresh are
+    /// judged apart; the claim holds when both groups hold and fails when either fails.
+    @Test func retentionIsJudgedApartForKeptAndResizedWeights() {
+        func retention(exp01: Double, exp09: Double) -> Finding {
+            judged("retains-base-performance") { evidence in
+                evidence.values["instruct"] = [MetricName.mmeOverall: 1800]
+                evidence.values["exp01-medium-default"]![MetricName.mmeOverall] = exp01
+                evidence.values["exp09-default-default"]![MetricName.mmeOverall] = exp09
+                for study in HandMade.experiments {
+                    evidence.freshParts[study] = study.hasPrefix("exp09") || study.hasPrefix("exp10") ? [] : ["qformer", "vision_model"]
+                }
+            }
+        }
+        let both = retention(exp01: 1300, exp09: 1300)
+        #expect(both.verdict == .holds)
+        #expect(both.detail.hasPrefix("base 1800.00. Pretrained weights kept (exp 9, exp 10; every tensor loaded): holds — exp 9 72.2%; exp 10 70.2%. "
+            + "Resized (exp 1, exp 2, exp 3, exp 4, exp 5, exp 6, exp 7, exp 8; fresh weights: qformer, vision_model): holds — exp 1 72.2%;"))
+        let resizedFail = retention(exp01: 100, exp09: 1300)
+        #expect(resizedFail.verdict == .fails, "the claim is made of every experiment")
+        #expect(resizedFail.detail.contains("every tensor loaded): holds — "))
+        #expect(resizedFail.detail.contains("fresh weights: qformer, vision_model): fails — exp 1 5.6%;"))
+        let keptFail = retention(exp01: 1300, exp09: 100)
+        #expect(keptFail.verdict == .fails)
+        #expect(keptFail.detail.contains("every tensor loaded): fails — exp 9 5.6%;"))
+        #expect(keptFail.detail.contains("fresh weights: qformer, vision_model): holds — "))
+
+        // A fine-tuned study paper.toml names beyond Table 1 joins the group its runs put it in.
+        let beyond = judged("retains-base-performance") { evidence in
+            evidence.values["instruct"] = [MetricName.mmeOverall: 1800]
+            evidence.values["ablation-padding"] = [MetricName.mmeOverall: 360]
+            evidence.freshParts = ["exp09-default-default": [], "exp10-default-enhanced": [], "ablation-padding": []]
+        }
+        #expect(beyond.verdict == .fails)
+        #expect(beyond.detail.contains("Pretrained weights kept (exp 9, exp 10, ablation-padding; every tensor loaded): fails — exp 9 71.9%; exp 10 70.2%; ablation-padding 20.0%. "))
+        #expect(beyond.detail.contains("Loaded and fresh tensors not recorded (exp 1, exp 2, exp 3, exp 4, exp 5, exp 6, exp 7, exp 8): holds"))
+        #expect(judge.rule(claim("retains-base-performance")).contains("the claim, made of every experiment, holds when both groups hold and fails when either fails"))
     }
 
     /// The replies are counted from the MME result files the run wrote, by MME's own rule.

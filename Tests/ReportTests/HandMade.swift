@@ -55,18 +55,20 @@ struct HandMade {
 
     func store() throws -> ResultsStore { try ResultsStore(workspace: workspace) }
 
-    /// Records a run of `study`: its curve (held-out loss where given) and its metrics, then
-    /// finishes it, unless `status` says otherwise. `hash` defaults to the study's current one.
+    /// Records a run of `study`: its curve (held-out loss where given), its metrics and the tensors
+    /// it loaded and started fresh, then finishes it, unless `status` says otherwise. `hash`
+    /// defaults to the study's current one.
     @discardableResult
     func run(_ study: String, status: RunStatus = .finished, hash: String? = nil, metrics: [String: Double] = [:],
-             blind: [String: Double] = [:], curve: [(step: Int, train: Double, heldOut: Double?)] = []) throws -> RunRecord {
+             blind: [String: Double] = [:], curve: [(step: Int, train: Double, heldOut: Double?)] = [],
+             loaded: String = #"["a", "b"]"#, fresh: String = #"["c"]"#) throws -> RunRecord {
         let resolved = try catalog.study(named: study)
         let store = try store()
         let run = try store.begin(RunRecord(
             id: nil, study: study, hash: hash ?? resolved.hash, profile: "", canonical: resolved.canonical, status: .running,
             startedAt: Date(timeIntervalSince1970: 1_750_000_000), finishedAt: nil, seconds: nil, commit: "0123456789abcdef",
             engine: "engine-1", blas: "SkylakeX", machine: "test machine, 2 cores", pid: 1, error: nil,
-            loadedTensors: #"["a", "b"]"#, freshTensors: #"["c"]"#))
+            loadedTensors: loaded, freshTensors: fresh))
         try store.append(curve.map { CurvePoint(runId: run.id!, step: $0.step, epoch: Double($0.step) / 32, trainLoss: $0.train, learningRate: 1e-4, evalLoss: $0.heldOut) })
         switch status {
         case .finished:
