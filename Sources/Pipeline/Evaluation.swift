@@ -33,10 +33,9 @@ struct Evaluator {
         return try body()
     }
 
-    func evaluate(_ model: InstructBlip) throws -> [Measured] {
+    /// `examples`: the test split of the rows the model was fine-tuned on.
+    func evaluate(_ model: InstructBlip, test examples: [Example]) throws -> [Measured] {
         var measured: [Measured] = []
-        let test = data.finetune.test
-        let examples = test.map { Example(image: $0.image, query: $0.query, response: $0.response) }
         let generated = spec.testSamples > 0 ? Array(examples.prefix(spec.testSamples)) : examples
         for condition in [MetricName.image, MetricName.blind] {
             let blank = condition == MetricName.blind

@@ -91,7 +91,7 @@ let defaults = """
     }
 
     @Test(arguments: [
-        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
+        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, rows, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
         ("[train]\nepochs = \"three\"\n", "studies/s.toml: train.epochs: expected a number, got a string"),
         ("[model.text_config]\nnum_attention_heads = 3\n", "studies/s.toml: model.text_config.num_attention_heads: 3 does not divide text_config.hidden_size = 32"),
         ("[lora]\nr = 64\nalpha = 8\n", "studies/s.toml: lora.r: 64 is larger than the layers it adapts (32 wide)"),
@@ -107,6 +107,8 @@ let defaults = """
         ("kind = \"align\"\n[train]\nskills = [\"existance\"]\n", "studies/s.toml: train.skills: 'existance' is not a skill (one of existence, count, position, color, shape, size, fill, background, location, text, comparison, arithmetic, translation, code)"),
         ("[train]\nanswer_word_weight = 1.0\n", "studies/s.toml: train.answer_word_weight: 1.0 needs train.scene_code_weight above 0 (it reads the same scene code)"),
         ("kind = \"align\"\n[train]\nscene_code_weight = 1.0\ncode_answer = false\ncode_asked = false\nanswer_word_weight = 1.0\n", "studies/s.toml: train.answer_word_weight: 1.0 weighs the answer's and the asked words' positions, and the code carries neither; set it to 0"),
+        ("[train]\nrows = \"pretrain\"\n", "studies/s.toml: train.rows: 'pretrain' is not finetune or pretraining"),
+        ("kind = \"instruct\"\n[train]\nrows = \"pretraining\"\n", "studies/s.toml: train.rows: applies only to finetune studies (the stages train on the pretraining corpus itself); remove it"),
         ("[model.text_config]\nvocab_size = 10\n", "studies/s.toml: model.text_config.vocab_size: unknown key (it follows [data]: vocabulary_size and image_size)"),
     ])
     func eachProblemIsOneLineNamingFileAndKey(study: String, expected: String) throws {
