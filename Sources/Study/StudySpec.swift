@@ -50,6 +50,11 @@ public struct StudySpec: Codable, Hashable, Sendable {
 
     public init() {}
 
+    /// How many of the language model's layers train in full (`train.trainable`), for the report.
+    public var trainedLanguageModelLayers: Int {
+        TrainableParts(spec: train.trainable, layers: model.textConfig.numHiddenLayers)?.languageModelLayers.count ?? 0
+    }
+
     /// The studies its weights come from, as `repro list` and `show` say it (nil: fresh weights).
     public var startsFrom: String? {
         let parts = [("", `init`), ("ViT of ", initVision), ("Q-Former of ", initQformer), ("LM of ", initLanguage)]

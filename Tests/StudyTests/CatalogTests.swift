@@ -143,8 +143,8 @@ let defaults = """
         for (profile, seeds) in [(nil, 3), ("quick", 2)] {
             let catalog = try StudyCatalog.load(directory: studies, profile: profile)
             let finetuning = catalog.studies.filter { $0.spec.kind == .finetune }
-            #expect(Set(finetuning.map(\.base)).count == 11, "ten experiments and the padding ablation")
-            #expect(finetuning.count == 11 * seeds, "each with its seeds")
+            #expect(Set(finetuning.map(\.base)).count == 15, "ten experiments, two ablations, two 3-epoch controls and the positive control")
+            #expect(finetuning.count == 15 * seeds, "each with its seeds")
             #expect(catalog.studies.filter { $0.spec.kind != .finetune }.allSatisfy { $0.name == $0.base }, "one base model")
             #expect(catalog.studies.last?.name.hasPrefix("exp") == true)
         }
@@ -158,5 +158,34 @@ let defaults = """
         }
         let ordered = try ["exp02", "exp01", "exp09", "exp05", "exp07"].map(parameters)
         #expect(ordered == ordered.sorted() && Set(ordered).count == 5)
+    }
+
+    /// The ablations and controls beside the experiments each change one thing, so that a difference
+    /// in their results has one cause.
+    @Test func theProjectsControlsAndAblationsChangeOneThingEach() throws {
+        let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("studies")
+        let catalog = try StudyCatalog.load(directory: studies)
+        func resolved(_ name: String) throws -> StudySpec { try catalog.study(named: name).spec }
+        func changed(_ name: String, from original: String, _ undo: (inout StudySpec) -> Void) throws -> Bool {
+            var spec = try resolved(name), reference = try resolved(original)
+            undo(&spec)
+            spec.description = reference.description
+            return spec == reference
+        }
+        let lastLayer = try resolved("ablation-last-layer"), exp03 = try resolved("exp03-medium-enhanced")
+        #expect(lastLayer.trainedLanguageModelLayers == 1 && exp03.trainedLanguageModelLayers == 4)
+        #expect(try changed("ablation-last-layer", from: "exp03-medium-enhanced") { $0.train.trainable = "paper:4" })
+        for (control, experiment) in [("control-default-default", "exp09-default-default"), ("control-default-enhanced", "exp10-default-enhanced")] {
+            let epochs = (try resolved(control).train.epochs, try resolved(experiment).train.epochs)
+            #expect(epochs == (3, 6), "\(control)")
+            #expect(try changed(control, from: experiment) { $0.train.epochs = 6 }, "\(control)")
+        }
+        // The positive control: the 3-epoch default-LoRA control on other rows, its model the base model's (nothing resized).
+        let positive = try resolved("control-pretraining-rows"), base = try resolved("instruct"), control = try resolved("control-default-default")
+        #expect(positive.train.rows == .pretraining && control.train.rows == .finetune)
+        #expect(try changed("control-pretraining-rows", from: "control-default-default") { $0.train.rows = .finetune })
+        #expect(positive.model.visionConfig == base.model.visionConfig && positive.model.qformerConfig == base.model.qformerConfig
+                && positive.model.textConfig == base.model.textConfig)
     }
 }
