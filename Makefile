@@ -63,7 +63,7 @@ test: deps test-deps
 	@# The studies beside the experiments trained too; the positive control replied to its own rows (the
 	@# pretraining corpus's short answers), the experiments to the VL-RewardBench-shaped set's sentences.
 	grep -q "ablation-last-layer: done in" .build/quick-run.log
-	grep -q "control-default-enhanced@1: done in" .build/quick-run.log
+	grep -q "control-default-enhanced: done in" .build/quick-run.log
 	grep -q "control-pretraining-rows@1: done in" .build/quick-run.log
 	grep -q '"reference":"\(yes\|no\)"' .build/quick-workspace/runs/control-pretraining-rows-*/outputs/generations-image.jsonl
 	! grep -q '"reference":"\(yes\|no\)"' .build/quick-workspace/runs/exp01-medium-default-*/outputs/generations-image.jsonl
