@@ -12,7 +12,7 @@ public final class DataBundle: @unchecked Sendable {
     public private(set) lazy var pretraining = PretrainingCorpus(recipe: recipe)
     public private(set) lazy var finetune = FinetuneSet(recipe: recipe)
     public private(set) lazy var benchmark = Benchmark(recipe: recipe)
-    /// The forms the instruct stage trains on, so that the control teaches the base model nothing new.
+    /// The positive control's rows: the forms the instruct stage trains on, so that they teach the base model nothing new.
     public private(set) lazy var retentionControl = RetentionControlSet(recipe: recipe, forms: .caption, .question)
 
     /// Loads the recipe's tokenizer from the workspace, training and saving it the first time.
