@@ -60,6 +60,13 @@ test: deps test-deps
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-run.log
 	.build/debug/repro run --profile quick --workspace .build/quick-workspace > .build/quick-rerun.log
 	grep -q "Nothing to train" .build/quick-rerun.log
+	@# The studies beside the experiments trained too; the positive control replied to its own rows (the
+	@# pretraining corpus's short answers), the experiments to the VL-RewardBench-shaped set's sentences.
+	grep -q "ablation-last-layer: done in" .build/quick-run.log
+	grep -q "control-default-enhanced: done in" .build/quick-run.log
+	grep -q "control-pretraining-rows@1: done in" .build/quick-run.log
+	grep -q '"reference":"\(yes\|no\)"' .build/quick-workspace/runs/control-pretraining-rows-*/outputs/generations-image.jsonl
+	! grep -q '"reference":"\(yes\|no\)"' .build/quick-workspace/runs/exp01-medium-default-*/outputs/generations-image.jsonl
 	@# The experiments trained side by side in workers of one thread each; one of them run again alone
 	@# (--jobs 1, in the same process) stores the same bits: every metric to the last bit, the loss
 	@# curve, and the sha256 of every checkpoint and of the saved model and outputs (show --json).
@@ -105,6 +112,12 @@ test: deps test-deps
 	@# beside its forced choice, and groups the experiments by the tensors their runs loaded.
 	grep -q "forced choice [0-9.]*%, [0-9]*/[0-9]* replies yes or no" .build/quick-paper/check.md
 	grep -q "Pretrained weights kept (.*; every tensor loaded): " .build/quick-paper/check.md
+	@# The controls under Table 1, the last-layer ablation and the positive control have numbers in their tables.
+	grep -E '^\|  \| Default, enhanced LoRA, 3 epochs \(not in the paper\) \| [0-9]' .build/quick-paper/tables/table1.md > /dev/null
+	grep -E '^\| Only the last language-model layer trained \| [0-9.]+ ± [0-9.]+ \| [0-9]' .build/quick-paper/tables/ablation.md > /dev/null
+	grep -E '^\| Default, default LoRA, on rows like .* \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \| (yes|no|cannot tell) \|$$' .build/quick-paper/tables/retention-control.md > /dev/null
+	grep -q "Training length apart from model size: exp 9 at 6 epochs against" .build/quick-paper/check.md
+	grep -q "A positive control for the retention claim (not in the paper): .*, keeps [0-9.]*%" .build/quick-paper/check.md
 	@# Two seeds per experiment in the quick profile: the tables give mean ± interval, an appendix each seed.
 	grep -q " ± " .build/quick-paper/tables/table1.md
 	grep -q "Mean over 2 seeds" .build/quick-paper/tables/table2.md
@@ -118,6 +131,7 @@ test: deps test-deps
 	@# The report as a page, loaded in a headless browser: its figures and tables render and it loads
 	@# nothing; the check also fails on copies of the page without figures, without tables, or loading an image.
 	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
+	grep -q "^\*\*Retention control\.\*\* Positive control for retention (not in the paper)" .build/quick-paper/report.md
 	tools/check_html.sh --self-test .build/quick-paper/report.html .build/quick-browser
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root

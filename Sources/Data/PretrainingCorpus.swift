@@ -39,13 +39,15 @@ public struct PretrainingCorpus: Sendable {
     static let captionPrompts = ["Describe the image.", "What does this image show?", "Write a short description of the image.",
                                  "What can you see in this picture?", "Caption this image."]
 
-    /// The corpus the recipe names (scenes from the pretraining seed range).
-    public init(recipe: DataRecipe) {
-        let root = SeededGenerator(seed: recipe.seed).fork("pretraining")
+    /// The corpus the recipe names (scenes from the pretraining seed range); the same rows on
+    /// `scenes` scenes of another corpus's range when given one (`RetentionControlSet`).
+    public init(recipe: DataRecipe, scenes: Int? = nil, of corpus: Corpus = .pretraining) {
+        let root = SeededGenerator(seed: recipe.seed).fork(corpus.rawValue)
+        let sceneCount = scenes ?? recipe.pretrainingScenes
         var samples: [PretrainingSample] = []
-        samples.reserveCapacity(recipe.pretrainingScenes * (1 + recipe.questionsPerScene + recipe.readingRowsPerScene + recipe.longFormRowsPerScene))
-        for index in 0..<recipe.pretrainingScenes {
-            let key = SceneKey(seed: Corpus.pretraining.sceneSeed(index))
+        samples.reserveCapacity(sceneCount * (1 + recipe.questionsPerScene + recipe.readingRowsPerScene + recipe.longFormRowsPerScene))
+        for index in 0..<sceneCount {
+            let key = SceneKey(seed: corpus.sceneSeed(index))
             let scene = Scene(recipe: recipe, key: key)
             var writer = QuestionWriter(scene: scene, recipe: recipe, rng: root.fork(index))
             samples.append(PretrainingSample(scene: key, form: .caption, skill: nil,

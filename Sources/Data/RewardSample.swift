@@ -55,13 +55,7 @@ public struct FinetuneSet: Sendable {
 
     /// Splits samples by a seeded shuffle: `round(count * testFraction)` go to test; each part keeps the samples' order.
     public init(splitting samples: [RewardSample], testFraction: Double, seed: UInt64) {
-        var rng = SeededGenerator(seed: seed).fork("split")
-        var order = Array(samples.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-        let testCount = Int((Double(samples.count) * testFraction).rounded())
-        let testIndices = Set(order.prefix(testCount))
-        train = samples.indices.filter { !testIndices.contains($0) }.map { samples[$0] }
-        test = samples.indices.filter { testIndices.contains($0) }.map { samples[$0] }
+        (train, test) = seededSplit(samples, testFraction: testFraction, seed: seed)
     }
 
     /// The generated set the recipe names (scenes from the fine-tuning seed range), split by the recipe.
@@ -71,4 +65,16 @@ public struct FinetuneSet: Sendable {
 
     /// Every sample, train first.
     public var all: [RewardSample] { train + test }
+}
+
+/// Items split by a seeded shuffle: `round(count * testFraction)` go to test; each part keeps the
+/// items' order.
+func seededSplit<Item>(_ items: [Item], testFraction: Double, seed: UInt64) -> (train: [Item], test: [Item]) {
+    var rng = SeededGenerator(seed: seed).fork("split")
+    var order = Array(items.indices)
+    for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+    let testCount = Int((Double(items.count) * testFraction).rounded())
+    let testIndices = Set(order.prefix(testCount))
+    return (items.indices.filter { !testIndices.contains($0) }.map { items[$0] },
+            items.indices.filter { testIndices.contains($0) }.map { items[$0] })
 }

@@ -65,6 +65,9 @@ public enum QueryGroup: String, CaseIterable, Codable, CodingKeyRepresentable, H
 /// The corpora, each drawing its scenes from its own range of seeds so that no scene is shared.
 public enum Corpus: String, CaseIterable, Sendable {
     case pretraining, finetune, benchmark
+    /// Rows of the pretraining corpus's kinds on scenes none of the others draws
+    /// (`RetentionControlSet`); last, so that the other ranges keep their seeds.
+    case retentionControl
 
     /// The seed of the scene for sample `index`, try `attempt` (a corpus retries when a scene cannot
     /// carry the question it needs): the corpus in the top 16 bits, the index in the next 40,

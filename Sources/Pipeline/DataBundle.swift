@@ -12,6 +12,8 @@ public final class DataBundle: @unchecked Sendable {
     public private(set) lazy var pretraining = PretrainingCorpus(recipe: recipe)
     public private(set) lazy var finetune = FinetuneSet(recipe: recipe)
     public private(set) lazy var benchmark = Benchmark(recipe: recipe)
+    /// The positive control's rows: the forms the instruct stage trains on, so that they teach the base model nothing new.
+    public private(set) lazy var retentionControl = RetentionControlSet(recipe: recipe, forms: .caption, .question, .longForm)
 
     /// Loads the recipe's tokenizer from the workspace, training and saving it the first time.
     public init(recipe: DataRecipe, workspace: Workspace) throws {
@@ -28,6 +30,14 @@ public final class DataBundle: @unchecked Sendable {
             try writeAtomically(JSONEncoder().encode(recipe), to: folder.appendingPathComponent("recipe.json"))
             try tokenizer.save(to: file)
             self.pretraining = corpus
+        }
+    }
+
+    /// The rows a fine-tuning study trains on and is tested on (`train.rows`).
+    func finetuneRows(_ rows: FinetuneRows) -> (train: [Example], test: [Example]) {
+        switch rows {
+        case .finetune: (finetune.train.map(Example.init), finetune.test.map(Example.init))
+        case .pretraining: (retentionControl.train.map(\.example), retentionControl.test.map(\.example))
         }
     }
 

@@ -36,11 +36,10 @@ struct Evaluator {
     /// Long-form rows on held-out pretraining scenes the long-form ROUGE-L is measured on.
     static let longFormRows = 64
 
-    func evaluate(_ model: InstructBlip) throws -> [Measured] {
+    /// `examples`: the test split of the rows the model was fine-tuned on.
+    func evaluate(_ model: InstructBlip, test examples: [Example]) throws -> [Measured] {
         var measured = [Measured(condition: MetricName.image, name: MetricName.uniformLoss, value: log(Double(data.tokenizer.vocabularySize)))]
         let longForm = PretrainingSplit(data.pretraining).heldOut(.longForm).prefix(Self.longFormRows).map(\.example)
-        let test = data.finetune.test
-        let examples = test.map { Example(image: $0.image, query: $0.query, response: $0.response) }
         let generated = spec.testSamples > 0 ? Array(examples.prefix(spec.testSamples)) : examples
         for condition in [MetricName.image, MetricName.blind] {
             let blank = condition == MetricName.blind

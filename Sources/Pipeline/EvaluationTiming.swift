@@ -23,7 +23,7 @@ extension Runner {
         var phases: [EvaluationPhase] = []
         var evaluator = Evaluator(data: data, encoder: encoder, spec: study.spec.eval, outputs: outputs, clip: try clipScorer(study))
         evaluator.phaseFinished = { phases.append(EvaluationPhase(name: $0, seconds: $1)) }
-        _ = try evaluator.evaluate(model)
+        _ = try evaluator.evaluate(model, test: data.finetuneRows(study.spec.train.rows).test)
         return phases
     }
 }

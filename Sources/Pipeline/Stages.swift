@@ -136,17 +136,18 @@ struct InstructStage: Stage {
     func run(_ context: StageContext) throws -> [Measured] {
         let (rows, heldOut) = try pretrainingRows(context, forms: [.caption, .question, .longForm])
         let trained = try trainVisionLanguage(context, train: rows, heldOut: heldOut)
-        return try trained.measured + evaluate(trained.model, context)
+        return try trained.measured + evaluate(trained.model, context, test: context.data.finetuneRows(.finetune).test)
     }
 }
 
-/// Fine-tuning on the VL-RewardBench-shaped set: one of the paper's experiments.
+/// Fine-tuning on the VL-RewardBench-shaped set (one of the paper's experiments), or on the rows
+/// `train.rows` names.
 struct FinetuneStage: Stage {
     func run(_ context: StageContext) throws -> [Measured] {
         // The paper selected its checkpoint on the test split; there is no validation split (repro check says so).
-        let set = context.data.finetune
-        let trained = try trainVisionLanguage(context, train: set.train.map(Example.init), heldOut: set.test.map(Example.init))
-        return try trained.measured + evaluate(trained.model, context)
+        let rows = context.data.finetuneRows(context.spec.train.rows)
+        let trained = try trainVisionLanguage(context, train: rows.train, heldOut: rows.test)
+        return try trained.measured + evaluate(trained.model, context, test: rows.test)
     }
 }
 
@@ -186,9 +187,9 @@ private func trainVisionLanguage(_ context: StageContext, train: [Example], held
 }
 
 /// The test split's loss and replies, the CLIP score and the MME-style benchmark, each beside the blind control.
-private func evaluate(_ model: InstructBlip, _ context: StageContext) throws -> [Measured] {
+private func evaluate(_ model: InstructBlip, _ context: StageContext, test: [Example]) throws -> [Measured] {
     context.log("evaluating (with the blind control)")
     let evaluator = Evaluator(data: context.data, encoder: context.encoder, spec: context.spec.eval, outputs: context.folder.outputs,
                               clip: try context.runner.clipScorer(context.study))
-    return try evaluator.evaluate(model)
+    return try evaluator.evaluate(model, test: test)
 }

@@ -263,14 +263,22 @@ public struct Check: Sendable {
             }
         }
 
+        let controls = paper.table1Controls.compactMap { try? catalog.study(named: $0.study) }
         for claim in paper.claims {
             guard case .extendedOverfits(let extended) = claim.rule else { continue }
             let specs = extended.compactMap { try? catalog.study(named: $0) }
-            let separated = specs.contains { study in
-                experiments.contains { $0.spec.size == study.spec.size && $0.spec.lora == study.spec.lora && $0.spec.train.epochs != study.spec.train.epochs }
+            // Each extended run beside a run of its size and LoRA at other epochs: an experiment, or a control under Table 1.
+            let pairs = specs.compactMap { study in
+                (experiments + controls).first { $0.spec.size == study.spec.size && $0.spec.lora == study.spec.lora && $0.spec.train.epochs != study.spec.train.epochs }
+                    .map { (study, $0) }
             }
-            if !separated {
+            if pairs.isEmpty {
                 points.append("Extended training is confounded with size: \(judge.names(extended)) are the only \(specs.first.map { "\(format($0.spec.train.epochs, decimals: 0))-epoch" } ?? "extended") runs and the only ones of their size; no run of that size trains for the usual epochs, so no comparison separates training length from model size.")
+            } else {
+                let compared = pairs.map { study, other in
+                    "\(judge.name(study.base)) at \(format(study.spec.train.epochs, decimals: 0)) epochs against \(controlName(other.base)) at \(format(other.spec.train.epochs, decimals: 0)), the same size and LoRA: \(self.compared(study.base, other.base))"
+                }
+                points.append(Text("Training length apart from model size: \(compared.joined(separator: "; ")). Each pair shares its size and LoRA and differs in training length; the paper has no such pair, so its reading of \(judge.names(extended)) mixes training length with size."))
             }
         }
 
@@ -287,10 +295,54 @@ public struct Check: Sendable {
         for row in paper.ablation {
             guard let masked = results.value(row.baseline, MetricName.testLoss), let counted = results.value(row.changed, MetricName.testLoss),
                   (try? catalog.study(named: row.changed))?.spec.train.countPaddingInLoss == true else { continue }
-            padding = padding + Text(" The ablation beside Table 2 counts it for \(row.label): test loss \(format(counted, decimals: 4)) against \(format(masked, decimals: 4)) masked (\(format(PaperTables.relativeChange(from: masked, to: counted), decimals: 1))%), with batches padded only to their longest row; at a fixed 512 tokens most counted positions would be padding, and the loss would mostly measure how well padding is predicted.")
+            padding = padding + Text(" The ablation beside Table 2 counts it for \(judge.name(row.baseline)): test loss \(format(counted, decimals: 4)) against \(format(masked, decimals: 4)) masked (\(format(PaperTables.relativeChange(from: masked, to: counted), decimals: 1))%), with batches padded only to their longest row; at a fixed 512 tokens most counted positions would be padding, and the loss would mostly measure how well padding is predicted.")
         }
         points.append(padding)
+
+        let trained = Set(experiments.map(\.spec.trainedLanguageModelLayers)).sorted()
+        if let layers = experiments.first?.spec.model.textConfig.numHiddenLayers, let fewest = trained.first, let most = trained.last {
+            let share = fewest == most ? "the last \(fewest) of their \(layers) (\(format(Double(fewest) / Double(layers) * 100, decimals: 0))%)"
+                : "the last \(fewest)-\(most) of their \(layers)"
+            // The paper's share: the last 4 of Vicuna-7B's 32 layers.
+            let paperShare = 4.0 / 32, shares = (Double(fewest) / Double(layers), Double(most) / Double(layers))
+            let moves = shares.0 > paperShare ? "so more of the language model moves than in the paper, and more of what it could do may be lost"
+                : shares.1 < paperShare ? "so less of the language model moves than in the paper" : "about the paper's share"
+            var layersPoint: Text = "Trained language-model layers: the paper trains the last 4 of Vicuna-7B's 32 layers (13%) besides the adapters; the experiments here train \(share) (\(code: "train.trainable")), \(moves)."
+            for row in paper.ablation {
+                guard let baseline = try? catalog.study(named: row.baseline), let changed = try? catalog.study(named: row.changed),
+                      changed.spec.trainedLanguageModelLayers != baseline.spec.trainedLanguageModelLayers else { continue }
+                let count = changed.spec.trainedLanguageModelLayers
+                layersPoint = layersPoint + Text(" The ablation beside Table 2 trains the last \(count) of \(layers) (\(format(Double(count) / Double(layers) * 100, decimals: 0))%) for \(judge.name(row.baseline)) against its \(baseline.spec.trainedLanguageModelLayers): \(compared(row.baseline, row.changed)).")
+            }
+            points.append(layersPoint)
+        }
+
+        if let control = paper.retentionControl {
+            let kept = PaperTables.kept(control, paper, results), title = ReportMetric.named(control.metric)?.title ?? control.metric
+            let share = format(control.fraction * 100, decimals: 0)
+            let finding: String
+            switch (kept, PaperTables.keeps(kept, control)) {
+            case (nil, _): finding = "has no result yet"
+            case (let kept?, true?): finding = "keeps \(format(kept.mean, decimals: 1))%: the measurement says \"retains\" when nothing new is learned"
+            case (let kept?, false?): finding = "keeps \(format(kept.mean, decimals: 1))%: fine-tuning by this protocol costs the score even when nothing new is learned, so the experiments' losses cannot all be put down to what they learned"
+            case (let kept?, nil): finding = "keeps \(format(kept.mean, decimals: 1))%, an interval across \(share)%: the seeds cannot tell"
+            }
+            points.append("A positive control for the retention claim (not in the paper): the base model fine-tuned by the experiments' protocol on rows like its own instruction tuning, on scenes none of its stages saw (\(code: control.study)), \(finding). A measurement that can say \"retains\" finds it keeping at least \(share)% of the base model's \(title).")
+        }
         return points
+    }
+
+    /// A control's label under Table 1 ("Default, default LoRA, 3 epochs (control)"), else how the paper names the study.
+    private func controlName(_ study: String) -> String {
+        paper.table1Controls.first { $0.study == study }.map { "\($0.label) (control)" } ?? judge.name(study)
+    }
+
+    /// Two studies' test loss and MME score side by side, "—" for a missing one.
+    private func compared(_ a: String, _ b: String) -> String {
+        [MetricName.testLoss, MetricName.mmeOverall].compactMap(ReportMetric.named).map { metric in
+            let shown = [a, b].map { results.value($0, metric.name).map(metric.format.string) ?? Markdown.missing }
+            return "\(metric.title) \(shown[0]) against \(shown[1])"
+        }.joined(separator: ", ")
     }
 }
 

@@ -53,15 +53,17 @@ public struct PaperOutputs: Sendable {
     }
 
     /// Writes `tables/table1.md`, `.tex`, `table2.md` and `.tex` under `folder`, `ablation.md` and
-    /// `.tex` when paper.toml declares ablations, and `seeds.md` and `.tex` (each seed's values) when
-    /// the studies ran with several seeds.
+    /// `.tex` when paper.toml declares ablations, `retention-control.md` and `.tex` when it declares
+    /// the positive control, and `seeds.md` and `.tex` (each seed's values) when the studies ran
+    /// with several seeds.
     public func writeTables(to folder: URL) throws -> [URL] {
         let tables = folder.appendingPathComponent("tables")
         try FileManager.default.createDirectory(at: tables, withIntermediateDirectories: true)
         var files: [URL] = []
         let ablation = paper.ablation.isEmpty ? [] : [("ablation", PaperTables.ablation(paper, results))]
+        let control = paper.retentionControl.map { [("retention-control", PaperTables.retentionControl($0, paper, results))] } ?? []
         let seeds = results.replicates.values.contains { $0.count > 1 } ? [("seeds", PaperTables.seeds(paper, results))] : []
-        for (name, table) in [("table1", PaperTables.table1(paper, results)), ("table2", PaperTables.table2(paper, results))] + ablation + seeds {
+        for (name, table) in [("table1", PaperTables.table1(paper, results)), ("table2", PaperTables.table2(paper, results))] + ablation + control + seeds {
             files.append(try write(Markdown.render([.table(table)]), to: tables.appendingPathComponent("\(name).md")))
             files.append(try write(LaTeX.floatingTable(table), to: tables.appendingPathComponent("\(name).tex")))
         }

@@ -35,6 +35,7 @@ public struct PaperReport: Sendable {
             .table(PaperTables.table2(paper, results)),
         ]
         if !paper.ablation.isEmpty { blocks.append(.table(PaperTables.ablation(paper, results))) }
+        if let control = paper.retentionControl { blocks.append(.table(PaperTables.retentionControl(control, paper, results))) }
         let seeded = paper.figure2.contains { (results.replicates[$0]?.count ?? 0) > 1 }
         let seedsNote = seeded ? " Each line is the mean over the seeds; the shaded band runs from the lowest to the highest seed." : ""
         if let figure2 {

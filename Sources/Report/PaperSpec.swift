@@ -13,6 +13,13 @@ public struct PaperSpec: Sendable {
         public var label: String
     }
 
+    /// A row under Table 1's experiments that the paper does not have: a control that separates
+    /// what the experiments confound. Claims about the paper's experiments leave it out.
+    public struct ControlRow: Sendable, Equatable {
+        public var study: String
+        public var label: String
+    }
+
     public struct Table2Row: Sendable, Equatable {
         /// Keys the row in reported.toml.
         public var id: String
@@ -28,6 +35,17 @@ public struct PaperSpec: Sendable {
         /// The study as the paper ran it, and the study with the change.
         public var baseline: String
         public var changed: String
+    }
+
+    /// A fine-tuning that should lose nothing (not in the paper): the base model fine-tuned by the
+    /// experiments' protocol on rows like its own instruction tuning. Keeping `fraction` of the base
+    /// model's `metric` shows that the retention measurement can say "retains".
+    public struct RetentionControl: Sendable, Equatable {
+        public var caption: String
+        public var study: String
+        public var label: String
+        public var metric: String
+        public var fraction: Double
     }
 
     /// How the original differs from the scale model, by component.
@@ -71,21 +89,24 @@ public struct PaperSpec: Sendable {
     /// The model before fine-tuning, shown with its blind control beside Table 1.
     public var base: String
     public var table1: [Table1Row]
+    /// Rows shown under the experiments, marked as not in the paper.
+    public var table1Controls: [ControlRow] = []
     public var table2Caption: String
     public var table2: [Table2Row]
     public var figure2Caption: String
     public var figure2: [String]
     public var claims: [Claim]
     public var ablationCaption = ""
-    /// Besides `ablationCaption`, the headings of the two loss columns ("padding masked", ...).
+    /// Besides `ablationCaption`, the headings of the two loss columns ("as run", "changed").
     public var ablationColumns: (baseline: String, changed: String) = ("", "")
     public var ablation: [AblationRow] = []
+    public var retentionControl: RetentionControl?
 
     /// Every study the paper names, each once, in the order it first appears.
     public var studies: [String] {
         var seen = Set<String>()
-        let named = [base] + table1.map(\.study) + table2.flatMap { [$0.standard, $0.enhanced] } + figure2
-            + ablation.flatMap { [$0.baseline, $0.changed] } + claims.flatMap { claim -> [String] in
+        let named = [base] + table1.map(\.study) + table1Controls.map(\.study) + table2.flatMap { [$0.standard, $0.enhanced] } + figure2
+            + ablation.flatMap { [$0.baseline, $0.changed] } + (retentionControl.map { [$0.study] } ?? []) + claims.flatMap { claim -> [String] in
             switch claim.rule {
             case .extendedOverfits(let studies): return studies
             case .lowestTrainingLoss(let study), .bestBalance(let study): return [study]
@@ -103,7 +124,7 @@ public struct PaperSpec: Sendable {
     public static func load(from url: URL, studies: Set<String>) throws -> PaperSpec {
         let (root, opened) = try TOMLReader.open(url)
         var reader = opened
-        reader.onlyKeys(root, ["title", "authors", "original", "table1", "table2", "figure2", "claims", "ablation"], at: "")
+        reader.onlyKeys(root, ["title", "authors", "original", "table1", "table2", "figure2", "claims", "ablation", "retention_control"], at: "")
         func study(_ table: TOMLTable, _ key: String, at path: String) -> String? {
             guard let name = reader.string(table, key, at: path) else { return nil }
             guard studies.contains(name) else {
@@ -125,9 +146,9 @@ public struct PaperSpec: Sendable {
             for (key, path) in keys { original[keyPath: path] = reader.string(table, key, at: "original") ?? "" }
         }
 
-        var table1Caption = "", base = "", table1: [Table1Row] = []
+        var table1Caption = "", base = "", table1: [Table1Row] = [], table1Controls: [ControlRow] = []
         if let table = reader.table(root, "table1", at: "") {
-            reader.onlyKeys(table, ["caption", "base", "rows"], at: "table1")
+            reader.onlyKeys(table, ["caption", "base", "rows", "controls"], at: "table1")
             table1Caption = reader.string(table, "caption", at: "table1") ?? ""
             base = study(table, "base", at: "table1") ?? ""
             for (index, row) in (reader.tables(table, "rows", at: "table1") ?? []).enumerated() {
@@ -136,6 +157,18 @@ public struct PaperSpec: Sendable {
                 if let name = study(row, "study", at: path), let experiment = reader.string(row, "experiment", at: path),
                    let label = reader.string(row, "label", at: path) {
                     table1.append(Table1Row(study: name, experiment: experiment, label: label))
+                }
+            }
+            // Optional: the paper's own table has no controls.
+            for (index, row) in (table["controls"] == nil ? [] : reader.tables(table, "controls", at: "table1") ?? []).enumerated() {
+                let path = "table1.controls[\(index)]"
+                reader.onlyKeys(row, ["study", "label"], at: path)
+                if let name = study(row, "study", at: path), let label = reader.string(row, "label", at: path) {
+                    if table1.contains(where: { $0.study == name }) {
+                        reader.problem("\(path).study", "'\(name)' is one of the paper's experiments (a row of table1), not a control")
+                    } else {
+                        table1Controls.append(ControlRow(study: name, label: label))
+                    }
                 }
             }
         }
@@ -223,6 +256,7 @@ public struct PaperSpec: Sendable {
         }
         var spec = PaperSpec(title: title, authors: authors, original: original, table1Caption: table1Caption, base: base, table1: table1,
                              table2Caption: table2Caption, table2: table2, figure2Caption: figure2Caption, figure2: figure2, claims: claims)
+        spec.table1Controls = table1Controls
         // Optional: the paper's own content needs no ablation.
         if root["ablation"] != nil, let table = reader.table(root, "ablation", at: "") {
             reader.onlyKeys(table, ["caption", "baseline_column", "changed_column", "rows"], at: "ablation")
@@ -236,6 +270,21 @@ public struct PaperSpec: Sendable {
                    let changed = study(row, "changed", at: path) {
                     spec.ablation.append(AblationRow(label: label, baseline: baseline, changed: changed))
                 }
+            }
+        }
+        // Optional too: a control of the measurement, not of the paper.
+        if root["retention_control"] != nil, let table = reader.table(root, "retention_control", at: "") {
+            let path = "retention_control"
+            reader.onlyKeys(table, ["caption", "study", "label", "metric", "fraction"], at: path)
+            let metric = reader.string(table, "metric", at: path)
+            if let metric, !ReportMetric.table1.contains(where: { $0.name == metric }) {
+                reader.problem("\(path).metric", "'\(metric)' is not a Table 1 metric (\(ReportMetric.table1.map(\.name).joined(separator: ", ")))")
+            }
+            let fraction = reader.number(table, "fraction", at: path)
+            if let fraction, !(fraction > 0 && fraction <= 1) { reader.problem("\(path).fraction", "\(fraction) is not a share of the base model's score (0 to 1)") }
+            if let caption = reader.string(table, "caption", at: path), let name = study(table, "study", at: path),
+               let label = reader.string(table, "label", at: path), let metric, let fraction {
+                spec.retentionControl = RetentionControl(caption: caption, study: name, label: label, metric: metric, fraction: fraction)
             }
         }
         try reader.check()

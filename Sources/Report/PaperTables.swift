@@ -10,7 +10,8 @@ public enum PaperTables {
     }
 
     /// Table 1: every experiment's metrics and parameter counts, under two reference rows: the base
-    /// model before fine-tuning, and its blind control (every image blank), the floor of each number.
+    /// model before fine-tuning, and its blind control (every image blank), the floor of each number;
+    /// then the controls paper.toml declares, marked as not in the paper and not ranked.
     public static func table1(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
         let metrics = ReportMetric.table1
         func cells(_ study: String, condition: String) -> [ReportTable.Cell] {
@@ -25,11 +26,18 @@ public enum PaperTables {
             rows.append(ReportTable.Row([.text(Text(row.experiment)), .text(Text(row.label))] + cells(row.study, condition: MetricName.image),
                                         startsGroup: index == 0))
         }
+        for (index, row) in paper.table1Controls.enumerated() {
+            rows.append(ReportTable.Row([.text(""), .text(Text("\(row.label) (not in the paper)"))] + cells(row.study, condition: MetricName.image),
+                                        ranked: false, startsGroup: index == 0))
+        }
+        let controls = paper.table1Controls.isEmpty ? [] : [Text(
+            "Rows marked not in the paper are controls run beside the experiments, by the experiments' protocol with one thing changed (\(paper.table1Controls.map(\.label).joined(separator: "; "))); they are not ranked and no claim about the paper's experiments counts them.")]
         let notes: [Text] = [
             "Best of the experiments in bold (lower is better for test loss, higher for the others); the reference rows are not ranked. The blind control is the base model with every image replaced by a blank one: what a model reaches without seeing.",
             "BLEU (0-1) was computed by the paper but not printed. Parameter counts in millions (M) or thousands (k).",
-            seedsNote(results, studies: paper.table1.map(\.study)),
-        ] + missingNote(results, studies: [paper.base] + paper.table1.map(\.study))
+        ] + controls + [
+            seedsNote(results, studies: paper.table1.map(\.study) + paper.table1Controls.map(\.study)),
+        ] + missingNote(results, studies: [paper.base] + paper.table1.map(\.study) + paper.table1Controls.map(\.study))
         return ReportTable(
             title: "Table 1", caption: Text(paper.table1Caption),
             columns: [ReportTable.Column("Exp."), ReportTable.Column("Configuration")]
@@ -96,13 +104,16 @@ public enum PaperTables {
     public static func relativeChange(from reference: Double, to value: Double) -> Double { (value - reference) / reference * 100 }
 
     /// The ablations beside Table 2: each configuration's test loss as the paper ran it and with the
-    /// one change, and the change in percent of the first.
+    /// one change, the change in percent of the first, and the MME score of both (what a change in
+    /// what trains does to what the base model could do).
     public static func ablation(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
+        let mme = ReportMetric.named(MetricName.mmeOverall)!
         let rows = paper.ablation.map { row in
             ReportTable.Row([.text(Text(row.label)), .of(results.estimate(row.baseline, MetricName.testLoss)),
                              .of(results.estimate(row.changed, MetricName.testLoss)),
                              .of(pairedChange(row.baseline, row.changed, results, relativeChange)),
-                             .text(Text(bootstrapText(PairedDifference(row.baseline, row.changed, metric: MetricName.testLoss, in: results))))],
+                             .text(Text(bootstrapText(PairedDifference(row.baseline, row.changed, metric: MetricName.testLoss, in: results)))),
+                             .of(results.estimate(row.baseline, mme.name)), .of(results.estimate(row.changed, mme.name))],
                             ranked: false)
         }
         let loss = ReportTable.Column.Kind.number(.decimals(4), better: .lower)
@@ -111,12 +122,53 @@ public enum PaperTables {
             columns: [ReportTable.Column("Configuration"), ReportTable.Column(Text(paper.ablationColumns.baseline), loss),
                       ReportTable.Column(Text(paper.ablationColumns.changed), loss),
                       ReportTable.Column("Change (%)", .number(.decimals(1), better: .lower)),
-                      ReportTable.Column("Changed − as run, items")],
+                      ReportTable.Column("Changed − as run, items"),
+                      ReportTable.Column(Text("\(mme.title), as run"), .number(mme.format, better: mme.better)),
+                      ReportTable.Column(Text("\(mme.title), changed"), .number(mme.format, better: mme.better))],
             rows: rows,
             notes: ["Not in the paper. Change (%) = (changed loss − loss as run) / loss as run × 100, per seed, then averaged.",
                     seedsNote(results, studies: paper.ablation.flatMap { [$0.baseline, $0.changed] }),
                     "The last column: the difference in test loss over the test items, as in Table 2."]
                 + missingNote(results, studies: paper.ablation.flatMap { [$0.baseline, $0.changed] }))
+    }
+
+    /// The positive control for retention: the base model's score, the control's, the share kept
+    /// (each seed's score over the base model's mean, then averaged) and whether it keeps the share
+    /// paper.toml asks: by the interval over seeds when there is one, else by the value.
+    public static func retentionControl(_ control: PaperSpec.RetentionControl, _ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
+        let metric = ReportMetric.named(control.metric)!
+        let kept = kept(control, paper, results)
+        let shown = format(control.fraction * 100, decimals: 0)
+        return ReportTable(
+            title: "Retention control", caption: Text(control.caption),
+            columns: [ReportTable.Column("Configuration"), ReportTable.Column(Text("Base model, \(metric.title)"), .number(metric.format, better: nil)),
+                      ReportTable.Column(Text("Fine-tuned, \(metric.title)"), .number(metric.format, better: nil)),
+                      ReportTable.Column("Kept (%)", .number(.decimals(1), better: nil)),
+                      ReportTable.Column(Text("Keeps at least \(shown)%"))],
+            rows: [ReportTable.Row([.text(Text(control.label)), .of(results.estimate(paper.base, metric.name)),
+                                    .of(results.estimate(control.study, metric.name)), .of(kept),
+                                    .text(Text(keeps(kept, control).map { $0 ? "yes" : "no" } ?? (kept == nil ? Markdown.missing : "cannot tell")))],
+                                   ranked: false)],
+            notes: [Text("Not in the paper. The base model (\(paper.base)) fine-tuned by the experiments' protocol, nothing resized, on as many rows as the experiments' but like its own instruction tuning (captions and short-answer questions), on scenes none of its stages saw, and tested on its own held-out rows. It learns nothing new, so a retention measurement that can say \"retains\" should find it keeping at least \(shown)% of the base model's \(metric.title); if it does not, fine-tuning by this protocol costs the score whatever is learned, and the experiments' losses cannot all be put down to what they learned."),
+                    "Kept (%) = each seed's score / the base model's × 100, then averaged; the last column decides by the 95% interval over seeds (yes: it lies at or above the share, no: below it, cannot tell: across it), with one seed by the value.",
+                    seedsNote(results, studies: [control.study])]
+                + missingNote(results, studies: [paper.base, control.study]))
+    }
+
+    /// The share of the base model's score the positive control keeps, in percent: each seed's score
+    /// over the base model's mean; nil without both.
+    static func kept(_ control: PaperSpec.RetentionControl, _ paper: PaperSpec, _ results: StoredResults) -> Estimate? {
+        guard let base = results.value(paper.base, control.metric) else { return nil }
+        return Estimate(results.estimate(control.study, control.metric)?.values.map { $0 / base * 100 } ?? [])
+    }
+
+    /// Whether `kept` is at least the control's share: by the 95% interval over seeds when there is
+    /// one (nil when it straddles the share), else by the value; nil without a value.
+    static func keeps(_ kept: Estimate?, _ control: PaperSpec.RetentionControl) -> Bool? {
+        guard let kept else { return nil }
+        let percent = control.fraction * 100
+        guard let interval = kept.interval else { return kept.mean >= percent }
+        return interval.lower >= percent ? true : interval.upper < percent ? false : nil
     }
 
     /// A Table 2 row's name with the experiments it compares, as the paper prints it ("Small (exp 2 vs 4)").
@@ -129,7 +181,8 @@ public enum PaperTables {
     /// Each seed's Table 1 values: the appendix behind every mean and interval.
     public static func seeds(_ paper: PaperSpec, _ results: StoredResults) -> ReportTable {
         let metrics = ReportMetric.table1
-        let studies = paper.table1.map { ($0.experiment, $0.label, $0.study) } + paper.ablation.map { ("", $0.label, $0.changed) }
+        let studies = paper.table1.map { ($0.experiment, $0.label, $0.study) } + paper.table1Controls.map { ("", $0.label, $0.study) }
+            + paper.ablation.map { ("", $0.label, $0.changed) } + (paper.retentionControl.map { [("", $0.label, $0.study)] } ?? [])
         var rows: [ReportTable.Row] = []
         for (experiment, label, study) in studies {
             for (index, run) in (results.replicates[study] ?? []).enumerated() {
@@ -138,7 +191,7 @@ public enum PaperTables {
             }
         }
         return ReportTable(
-            title: "Seeds", caption: "Every seed's run of each experiment and ablation",
+            title: "Seeds", caption: "Every seed's run of each experiment, control and ablation",
             columns: [ReportTable.Column("Exp."), ReportTable.Column("Configuration"), ReportTable.Column("Seed")]
                 + metrics.map { ReportTable.Column(Text($0.title), .number($0.format, better: nil)) },
             rows: rows, notes: ["The values behind Table 1's and Table 2's means and intervals; a seed is `train.seed` of the run (the study's own, then the next ones)."])

@@ -398,6 +398,8 @@ func semanticProblems(_ spec: StudySpec, tree: SourcedTree) -> [StudyError] {
     }
     check(train.skills.isEmpty || [.align, .instruct].contains(spec.kind), "train.skills",
           "applies only to align and instruct studies, which train on the corpus's questions; remove it")
+    check(train.rows == .finetune || spec.kind == .finetune, "train.rows",
+          "applies only to finetune studies (the stages train on the pretraining corpus itself); remove it")
     check(train.codeNoise >= 0, "train.code_noise", "\(train.codeNoise) must not be negative")
     check(train.codeNoise == 0 || spec.kind == .language, "train.code_noise",
           "applies only to the language stage, which reads scene codes; set it to 0")

@@ -50,6 +50,11 @@ public struct StudySpec: Codable, Hashable, Sendable {
 
     public init() {}
 
+    /// How many of the language model's layers train in full (`train.trainable`), for the report.
+    public var trainedLanguageModelLayers: Int {
+        TrainableParts(spec: train.trainable, layers: model.textConfig.numHiddenLayers)?.languageModelLayers.count ?? 0
+    }
+
     /// The studies its weights come from, as `repro list` and `show` say it (nil: fresh weights).
     public var startsFrom: String? {
         let parts = [("", `init`), ("ViT of ", initVision), ("Q-Former of ", initQformer), ("LM of ", initLanguage)]
@@ -127,6 +132,8 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// Alignment and instruction tuning: train only on the corpus's questions of these skills
     /// (`Skill` names; captions are left out too). Empty: every caption and question.
     public var skills: [String] = []
+    /// Fine-tuning: the rows it trains and is tested on.
+    public var rows = FinetuneRows.finetune
     /// Threads of the study's arithmetic (0: every core). Part of the configuration because OpenBLAS's
     /// sums depend on it; a study with fewer threads than the machine has cores runs beside others.
     public var threads = 0
@@ -134,6 +141,25 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public init() {}
 }
 
+/// The rows a fine-tuning study trains on and is tested on (`train.rows`).
+public enum FinetuneRows: String, Codable, Hashable, Sendable, CaseIterable {
+    /// The VL-RewardBench-shaped set: the paper's experiments.
+    case finetune
+    /// Captions and short-answer questions like the base model's instruction tuning, as many as the
+    /// VL-RewardBench-shaped set's, on scenes of their own (`RetentionControlSet`): a fine-tuning
+    /// that teaches nothing new.
+    case pretraining
+
+    /// A value that is none of the cases is one line naming the ones there are.
+    public init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer().decode(String.self)
+        guard let rows = FinetuneRows(rawValue: value) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "'\(value)' is not \(Self.allCases.map(\.rawValue).joined(separator: " or "))"))
+        }
+        self = rows
+    }
+}
 
 /// How a study's result is evaluated.
 public struct EvalSpec: Codable, Hashable, Sendable {

@@ -138,6 +138,37 @@ func firstNumber(in text: String) -> Int? {
         #expect(split.test.map { Int($0.id)! } == split.test.map { Int($0.id)! }.sorted(), "each part keeps the samples' order")
     }
 
+    /// The positive control's rows: the pretraining corpus's captions and questions, as many as the
+    /// fine-tuning set's, on scenes that no stage of the base model, no experiment and no benchmark draws.
+    @Test func retentionControlRowsArePretrainingRowsOnScenesOfTheirOwn() {
+        let recipe = DataRecipe()
+        let control = RetentionControlSet(recipe: recipe, forms: .caption, .question)
+        let rows = control.train + control.test
+        #expect(control.train.count == 1000 && control.test.count == 250, "split as the fine-tuning set")
+        let scenes = rows.map(\.scene.seed)
+        #expect(Set(scenes).count == rows.count, "one row per scene: no scene on both sides of the split")
+        // Every scene of the pretraining corpus, the held-out ones too: the stages' gates read those.
+        let pretraining = Set(PretrainingCorpus(recipe: recipe).samples.map(\.scene.seed))
+        #expect(pretraining.count == recipe.pretrainingScenes)
+        #expect(pretraining.isDisjoint(with: scenes), "the base model saw none of them")
+        let finetune = FinetuneSet(recipe: recipe).all.compactMap { sample -> UInt64? in
+            if case .scene(let key) = sample.image { key.seed } else { nil }
+        }
+        #expect(Set(finetune).isDisjoint(with: scenes))
+        #expect(Set(Benchmark(recipe: recipe).questions.compactMap(\.scene?.seed)).isDisjoint(with: scenes))
+        #expect(Corpus.benchmark.sceneSeed((1 << 40) - 1, attempt: 255) < Corpus.retentionControl.sceneSeed(0), "a range of its own")
+
+        // The forms asked for, in the corpus's proportion: a caption for every questions_per_scene questions.
+        let captions = rows.filter { $0.form == .caption }
+        #expect(Set(rows.map(\.form)) == [.caption, .question])
+        #expect(abs(captions.count * (1 + recipe.questionsPerScene) - rows.count) <= recipe.questionsPerScene)
+        for row in captions { #expect(row.response == Scene(recipe: recipe, key: row.scene).caption) }
+        #expect(rows.filter { $0.form == .question }.allSatisfy { $0.skill != nil && !$0.response.isEmpty })
+        let questions = RetentionControlSet(recipe: recipe, forms: .question)
+        #expect((questions.train + questions.test).allSatisfy { $0.form == .question } && questions.test.count == 250)
+        #expect(RetentionControlSet(recipe: recipe, forms: .caption, .question).test == control.test, "seeded")
+    }
+
     @Test func hallucinationQueriesPresupposeWhatIsAbsent() {
         let recipe = DataRecipe()
         let hallucinations = FinetuneSet(recipe: recipe).all.filter { $0.group == .hallucination }

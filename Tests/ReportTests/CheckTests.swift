@@ -101,8 +101,20 @@ import Testing
         #expect(points[0].contains("10 of 10 experiments here do the same (`select_best = \"eval_loss\"`"))
         #expect(points[1].hasPrefix("Few checkpoints to choose from: 3 epochs of 1000 samples at 32 a step take about 94 steps, with no checkpoint before the end at one every 100 steps; 6 epochs of 1000 samples at 32 a step take about 188 steps, with one checkpoint before the end"))
         #expect(points[2].hasPrefix("Size variants discard pretrained weights. exp 1, exp 2, exp 3, exp 4, exp 5, exp 6, exp 7, exp 8 change"), "hand-made size variants change the vision encoder's activation")
-        #expect(points[3].hasPrefix("Extended training is confounded with size: exp 9, exp 10 are the only 6-epoch runs"))
+        // The controls under Table 1 hold the size and LoRA of experiments 9-10 at 3 epochs.
+        #expect(points[3].hasPrefix("Training length apart from model size: exp 9 at 6 epochs against Default, default LoRA, 3 epochs (control) at 3, the same size and LoRA: Test loss — against —"))
+        #expect(points[3].contains("; exp 10 at 6 epochs against Default, enhanced LoRA, 3 epochs (control) at 3,"))
         #expect(points[4].contains("(seed 0)"))
         #expect(points[5].contains("no experiment counts padding"))
+        #expect(points[6].hasPrefix("Trained language-model layers: the paper trains the last 4 of Vicuna-7B's 32 layers (13%) besides the adapters; the experiments here train the last 4 of their 6 (67%)"))
+        #expect(points[6].contains("The ablation beside Table 2 trains the last 1 of 6 (17%) for exp 3 against its 4: Test loss — against —"))
+        #expect(points[7].contains("(`control-pretraining-rows`), has no result yet."))
+
+        // Without the controls, nothing of that size trains for the usual epochs.
+        var withoutControls = paper
+        withoutControls.table1Controls = []
+        let results = try StoredResults.read(workspace: made.workspace, catalog: made.catalog, studies: withoutControls.studies)
+        let confounded = Check(paper: withoutControls, reported: reported, results: results, catalog: made.catalog).methodPoints().map(\.plain)
+        #expect(confounded[3].hasPrefix("Extended training is confounded with size: exp 9, exp 10 are the only 6-epoch runs"))
     }
 }

@@ -48,6 +48,10 @@ struct HandMade {
             try write(name, text)
         }
         try write("ablation-padding", "extends = \"exp03-medium-enhanced.toml\"\ndescription = \"padding counted\"\n[train]\ncount_padding_in_loss = true\n")
+        try write("ablation-last-layer", "extends = \"exp03-medium-enhanced.toml\"\ndescription = \"last layer\"\n[train]\ntrainable = \"paper:1\"\n")
+        try write("control-default-default", "extends = \"exp09-default-default.toml\"\ndescription = \"3 epochs\"\n[train]\nepochs = 3\n")
+        try write("control-default-enhanced", "extends = \"exp10-default-enhanced.toml\"\ndescription = \"3 epochs\"\n[train]\nepochs = 3\n")
+        try write("control-pretraining-rows", "extends = \"exp09-default-default.toml\"\ndescription = \"positive control\"\n[train]\nepochs = 3\nrows = \"pretraining\"\n")
         catalog = try StudyCatalog.load(directory: studies)
     }
 

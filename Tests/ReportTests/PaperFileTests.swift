@@ -21,8 +21,16 @@ import Testing
         #expect(paper.claims.filter(\.required).map(\.id) == ["enhanced-lowers-loss", "retains-base-performance"])
         #expect(paper.claims.map(\.rule).contains(.bestBalance(study: "exp03-medium-enhanced")))
         #expect(paper.claims.map(\.rule).contains(.retainsBase(fraction: 0.7, metric: "mme_overall")))
-        #expect(paper.studies.count == 12, "ten experiments, the base model and the ablation")
-        #expect(paper.ablation == [PaperSpec.AblationRow(label: "Medium, enhanced LoRA (exp 3)", baseline: "exp03-medium-enhanced", changed: "ablation-padding")])
+        #expect(paper.studies.count == 16, "ten experiments, the base model, two ablations, two controls under Table 1 and the positive control")
+        #expect(paper.ablation == [
+            PaperSpec.AblationRow(label: "Padding counted in the loss", baseline: "exp03-medium-enhanced", changed: "ablation-padding"),
+            PaperSpec.AblationRow(label: "Only the last language-model layer trained", baseline: "exp03-medium-enhanced", changed: "ablation-last-layer"),
+        ])
+        #expect(paper.table1Controls.map(\.study) == ["control-default-default", "control-default-enhanced"])
+        #expect(paper.retentionControl?.study == "control-pretraining-rows" && paper.retentionControl?.fraction == 0.9
+                && paper.retentionControl?.metric == MetricName.mmeOverall)
+        // The claims about the paper's experiments see its ten rows, not the controls.
+        #expect(!paper.table1.contains { $0.study.hasPrefix("control-") })
 
         let reported = try ReportedNumbers.load(from: HandMade.paperFolder.appendingPathComponent("reported.toml"), paper: paper)
         #expect(reported.table1.count == 10)
@@ -45,14 +53,14 @@ import Testing
 
     /// Writes `text` as a file in a fresh folder and returns the error loading it gives, with the
     /// folder's path cut off.
-    func problems(paper text: String, reported: String? = nil) throws -> String {
+    func problems(paper text: String, reported: String? = nil, studies: Set<String> = ["base", "a", "b"]) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repro-paper-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try text.write(to: folder.appendingPathComponent("paper.toml"), atomically: true, encoding: .utf8)
         if let reported { try reported.write(to: folder.appendingPathComponent("reported.toml"), atomically: true, encoding: .utf8) }
         do {
-            let paper = try PaperSpec.load(from: folder.appendingPathComponent("paper.toml"), studies: ["base", "a", "b"])
+            let paper = try PaperSpec.load(from: folder.appendingPathComponent("paper.toml"), studies: studies)
             _ = try ReportedNumbers.load(from: folder.appendingPathComponent("reported.toml"), paper: paper)
             return "loaded"
         } catch {
@@ -106,7 +114,7 @@ import Testing
             + "[[claims]]\nid = \"z\"\nrule = \"no_single_best\"\nwhere = \"1\"\nquote = \"q\"\nrequired = true\nstudy = \"a\"\n"
             + "[[claims]]\nid = \"w\"\nrule = \"best_balance\"\nwhere = \"1\"\nquote = \"q\"\nrequired = true\nstudy = \"base\"\n"
         #expect(try problems(paper: broken) == """
-            paper.toml: colour: unknown key (known here: ablation, authors, claims, figure2, original, table1, table2, title)
+            paper.toml: colour: unknown key (known here: ablation, authors, claims, figure2, original, retention_control, table1, table2, title)
             paper.toml: title: expected a string, got integer
             paper.toml: table1.rows[1].study: names study 'c', which does not exist (studies: a, b, base)
             paper.toml: figure2.studies[1]: names study 'base', which is not a row of table1 (its legend comes from there)
@@ -117,6 +125,24 @@ import Testing
             """)
         let unknownRule = Self.valid.replacingOccurrences(of: #"rule = "improvement_size""#, with: #"rule = "looks_good""#)
         #expect(try problems(paper: unknownRule).hasPrefix("paper.toml: claims[0].rule: unknown rule 'looks_good' (rules: best_balance,"))
+    }
+
+    /// Controls under Table 1 and the positive control for retention: optional, and read like the rest.
+    @Test func controlsAndTheRetentionControlNameFileAndKey() throws {
+        let studies: Set<String> = ["base", "a", "b", "c", "d"]
+        let reported = "[table1.a]\ntest_loss = 5.6\n[table2.only]\nimprovement = 5\n"
+        let controls = Self.valid.replacingOccurrences(of: "[table2]", with: "controls = [{ study = \"c\", label = \"C\" }]\n[table2]")
+            + "[retention_control]\ncaption = \"r\"\nstudy = \"d\"\nlabel = \"D\"\nmetric = \"mme_overall\"\nfraction = 0.9\n"
+        #expect(try problems(paper: controls, reported: reported, studies: studies) == "loaded")
+        let broken = Self.valid.replacingOccurrences(of: "[table2]", with: "controls = [{ study = \"a\", label = \"A\" }, { study = \"e\", label = \"E\", experiment = \"11\" }]\n[table2]")
+            + "[retention_control]\ncaption = \"r\"\nstudy = \"d\"\nlabel = \"D\"\nmetric = \"mme\"\nfraction = 90\n"
+        #expect(try problems(paper: broken, reported: reported, studies: studies) == """
+            paper.toml: table1.controls[0].study: 'a' is one of the paper's experiments (a row of table1), not a control
+            paper.toml: table1.controls[1].experiment: unknown key (known here: label, study)
+            paper.toml: table1.controls[1].study: names study 'e', which does not exist (studies: a, b, base, c, d)
+            paper.toml: retention_control.metric: 'mme' is not a Table 1 metric (test_loss, rouge1, rouge2, rougeL, bleu, clip_score, mme_overall, trainable_parameters, parameters)
+            paper.toml: retention_control.fraction: 90.0 is not a share of the base model's score (0 to 1)
+            """)
     }
 
     @Test func unreadableFilesSayWhy() throws {

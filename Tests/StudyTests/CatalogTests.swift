@@ -91,7 +91,7 @@ let defaults = """
     }
 
     @Test(arguments: [
-        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
+        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, rows, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
         ("[train]\nepochs = \"three\"\n", "studies/s.toml: train.epochs: expected a number, got a string"),
         ("[model.text_config]\nnum_attention_heads = 3\n", "studies/s.toml: model.text_config.num_attention_heads: 3 does not divide text_config.hidden_size = 32"),
         ("[lora]\nr = 64\nalpha = 8\n", "studies/s.toml: lora.r: 64 is larger than the layers it adapts (32 wide)"),
@@ -107,6 +107,8 @@ let defaults = """
         ("kind = \"align\"\n[train]\nskills = [\"existance\"]\n", "studies/s.toml: train.skills: 'existance' is not a skill (one of existence, count, position, color, shape, size, fill, background, location, text, comparison, arithmetic, translation, code)"),
         ("[train]\nanswer_word_weight = 1.0\n", "studies/s.toml: train.answer_word_weight: 1.0 needs train.scene_code_weight above 0 (it reads the same scene code)"),
         ("kind = \"align\"\n[train]\nscene_code_weight = 1.0\ncode_answer = false\ncode_asked = false\nanswer_word_weight = 1.0\n", "studies/s.toml: train.answer_word_weight: 1.0 weighs the answer's and the asked words' positions, and the code carries neither; set it to 0"),
+        ("[train]\nrows = \"pretrain\"\n", "studies/s.toml: train.rows: 'pretrain' is not finetune or pretraining"),
+        ("kind = \"instruct\"\n[train]\nrows = \"pretraining\"\n", "studies/s.toml: train.rows: applies only to finetune studies (the stages train on the pretraining corpus itself); remove it"),
         ("[model.text_config]\nvocab_size = 10\n", "studies/s.toml: model.text_config.vocab_size: unknown key (it follows [data]: vocabulary_size and image_size)"),
     ])
     func eachProblemIsOneLineNamingFileAndKey(study: String, expected: String) throws {
@@ -138,11 +140,12 @@ let defaults = """
     @Test func theProjectsOwnStudiesResolveInBothProfiles() throws {
         let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("studies")
-        for (profile, seeds) in [(nil, 3), ("quick", 2)] {
+        // The quick profile runs its 3-epoch controls with one seed: max_steps makes them experiments 9-10.
+        for (profile, seeds, oneSeed) in [(nil, 3, 0), ("quick", 2, 2)] {
             let catalog = try StudyCatalog.load(directory: studies, profile: profile)
             let finetuning = catalog.studies.filter { $0.spec.kind == .finetune }
-            #expect(Set(finetuning.map(\.base)).count == 11, "ten experiments and the padding ablation")
-            #expect(finetuning.count == 11 * seeds, "each with its seeds")
+            #expect(Set(finetuning.map(\.base)).count == 15, "ten experiments, two ablations, two 3-epoch controls and the positive control")
+            #expect(finetuning.count == (15 - oneSeed) * seeds + oneSeed, "each with its seeds")
             #expect(catalog.studies.filter { $0.spec.kind != .finetune }.allSatisfy { $0.name == $0.base }, "one base model")
             #expect(catalog.studies.last?.name.hasPrefix("exp") == true)
         }
@@ -156,5 +159,34 @@ let defaults = """
         }
         let ordered = try ["exp02", "exp01", "exp09", "exp05", "exp07"].map(parameters)
         #expect(ordered == ordered.sorted() && Set(ordered).count == 5)
+    }
+
+    /// The ablations and controls beside the experiments each change one thing, so that a difference
+    /// in their results has one cause.
+    @Test func theProjectsControlsAndAblationsChangeOneThingEach() throws {
+        let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("studies")
+        let catalog = try StudyCatalog.load(directory: studies)
+        func resolved(_ name: String) throws -> StudySpec { try catalog.study(named: name).spec }
+        func changed(_ name: String, from original: String, _ undo: (inout StudySpec) -> Void) throws -> Bool {
+            var spec = try resolved(name), reference = try resolved(original)
+            undo(&spec)
+            spec.description = reference.description
+            return spec == reference
+        }
+        let lastLayer = try resolved("ablation-last-layer"), exp03 = try resolved("exp03-medium-enhanced")
+        #expect(lastLayer.trainedLanguageModelLayers == 1 && exp03.trainedLanguageModelLayers == 4)
+        #expect(try changed("ablation-last-layer", from: "exp03-medium-enhanced") { $0.train.trainable = "paper:4" })
+        for (control, experiment) in [("control-default-default", "exp09-default-default"), ("control-default-enhanced", "exp10-default-enhanced")] {
+            let epochs = (try resolved(control).train.epochs, try resolved(experiment).train.epochs)
+            #expect(epochs == (3, 6), "\(control)")
+            #expect(try changed(control, from: experiment) { $0.train.epochs = 6 }, "\(control)")
+        }
+        // The positive control: the 3-epoch default-LoRA control on other rows, its model the base model's (nothing resized).
+        let positive = try resolved("control-pretraining-rows"), base = try resolved("instruct"), control = try resolved("control-default-default")
+        #expect(positive.train.rows == .pretraining && control.train.rows == .finetune)
+        #expect(try changed("control-pretraining-rows", from: "control-default-default") { $0.train.rows = .finetune })
+        #expect(positive.model.visionConfig == base.model.visionConfig && positive.model.qformerConfig == base.model.qformerConfig
+                && positive.model.textConfig == base.model.textConfig)
     }
 }
