@@ -147,7 +147,7 @@ public struct ClaimJudge: Sendable {
             return "Every experiment's \(ReportMetric.named(metric)?.title ?? metric) is at least \(format(fraction * 100, decimals: 0))% of the base model's (\(paper.base), before fine-tuning): an experiment holds when the 95% interval of its value over seeds lies at or above that share, fails when it lies below, cannot tell otherwise (one seed: the value decides). "
                 + "The experiments are judged in two groups, told apart by the tensors their runs recorded as loaded and fresh: those that loaded every tensor (the vision encoder and Q-Former keep their pretrained weights), whose verdict speaks for fine-tuning with LoRA; and those with parts that started from fresh weights (resized), which learn to see from the fine-tuning set alone and cannot be expected to keep what the base model saw. "
                 + "A group holds when each of its experiments holds and fails when one fails; the claim, made of every experiment, holds when both groups hold and fails when either fails (experiments without a run that recorded its tensors are a third group that counts the same). "
-                + "Fine-tuned studies paper.toml names beyond Table 1 (such as the ablation) join their group. Beside each: its forced choice (the share of benchmark questions whose right answer, yes or no, is the likelier reply) and how many of its replies were a yes or a no, since MME scores a model that stops replying yes or no at nothing, whatever it sees."
+                + "Fine-tuned studies paper.toml names beyond Table 1 (the ablations, the controls under Table 1) join their group; the positive control does not, since it tests the measurement itself. Beside each: its forced choice (the share of benchmark questions whose right answer, yes or no, is the likelier reply) and how many of its replies were a yes or a no, since MME scores a model that stops replying yes or no at nothing, whatever it sees."
         }
     }
 
@@ -250,9 +250,10 @@ public struct ClaimJudge: Sendable {
                 // A model that stops answering yes or no scores nothing, whatever it sees: say so beside the share.
                 return (verdict, "\(name(study)) \(share)\(beside(study, evidence))")
             }
-            // Table 1, then the fine-tuned studies paper.toml names elsewhere.
+            // Table 1, then the fine-tuned studies paper.toml names elsewhere; not the positive control, which tests the measurement.
             let studies = paper.table1.map(\.study) + paper.studies.filter { study in
-                study != paper.base && paper.row(of: study) == nil && !evidence.seedValues(study, metric).isEmpty
+                study != paper.base && study != paper.retentionControl?.study && paper.row(of: study) == nil
+                    && !evidence.seedValues(study, metric).isEmpty
             }
             let groups = retentionGroups(studies, evidence).map { group -> (Bool?, String) in
                 let finding = decide(group.studies.map(retention))

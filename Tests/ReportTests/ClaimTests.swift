@@ -132,8 +132,11 @@ import Testing
         let beyond = judged("retains-base-performance") { evidence in
             evidence.values["instruct"] = [MetricName.mmeOverall: 1800]
             evidence.values["ablation-padding"] = [MetricName.mmeOverall: 360]
-            evidence.freshParts = ["exp09-default-default": [], "exp10-default-enhanced": [], "ablation-padding": []]
+            // The positive control tests the measurement: it is no experiment of the claim.
+            evidence.values["control-pretraining-rows"] = [MetricName.mmeOverall: 100]
+            evidence.freshParts = ["exp09-default-default": [], "exp10-default-enhanced": [], "ablation-padding": [], "control-pretraining-rows": []]
         }
+        #expect(!beyond.detail.contains("control-pretraining-rows"))
         #expect(beyond.verdict == .fails)
         #expect(beyond.detail.contains("Pretrained weights kept (exp 9, exp 10, ablation-padding; every tensor loaded): fails — exp 9 71.9%; exp 10 70.2%; ablation-padding 20.0%. "))
         #expect(beyond.detail.contains("Loaded and fresh tensors not recorded (exp 1, exp 2, exp 3, exp 4, exp 5, exp 6, exp 7, exp 8): holds"))
