@@ -24,9 +24,13 @@ public struct PretrainingSample: Hashable, Sendable {
     public let longForm: LongFormKind?
     public let query: String
     public let response: String
+    /// A long-form row's answer in a word or two ("red", "no"; empty for an account); nil for the other forms.
+    public let shortAnswer: String?
 
-    public init(scene: SceneKey, form: Form, skill: Skill?, longForm: LongFormKind? = nil, query: String, response: String) {
-        (self.scene, self.form, self.skill, self.longForm, self.query, self.response) = (scene, form, skill, longForm, query, response)
+    public init(scene: SceneKey, form: Form, skill: Skill?, longForm: LongFormKind? = nil, query: String, response: String,
+                shortAnswer: String? = nil) {
+        (self.scene, self.form, self.skill, self.longForm, self.query, self.response, self.shortAnswer)
+            = (scene, form, skill, longForm, query, response, shortAnswer)
     }
 }
 
@@ -70,7 +74,7 @@ public struct PretrainingCorpus: Sendable {
                     let kind = kinds[(start + row + offset) % kinds.count]
                     if let written = writer.longForm(kind) {
                         samples.append(PretrainingSample(scene: key, form: .longForm, skill: written.skill, longForm: kind,
-                                                         query: written.query, response: written.response))
+                                                         query: written.query, response: written.response, shortAnswer: written.short))
                         break
                     }
                 }

@@ -8,11 +8,14 @@ public struct Example: Sendable {
     public let image: ImageSource
     public let query: String
     public let response: String
+    /// The words the scene code's answer position holds (empty: none); nil: the response's.
+    public let codeAnswer: String?
 
-    public init(image: ImageSource, query: String, response: String) {
+    public init(image: ImageSource, query: String, response: String, codeAnswer: String? = nil) {
         self.image = image
         self.query = query
         self.response = response
+        self.codeAnswer = codeAnswer
     }
 }
 
@@ -77,8 +80,9 @@ struct PromptEncoder {
 
     /// Token weights `[B * Q, vocabulary]` whose product with the language model's embedding table
     /// is each example's scene code at the Q query positions: each cell's and the background's words
-    /// (`SceneCode`) averaged into one position, then the response's words averaged into one (the
-    /// answer, which the instruction-aware Q-Former learns to find in the image), with `asked` the
+    /// (`SceneCode`) averaged into one position, then the answer's words averaged into one (the
+    /// response's, or the example's `codeAnswer`: what the instruction-aware Q-Former learns to find
+    /// in the image), with `asked` the
     /// instruction's words about the world averaged into the next (`SceneCode.askedWords`), then
     /// the scene's text one token per position, as many as the positions left hold. When even the
     /// fixed parts outnumber the positions (a small profile), part i shares position i mod Q.
@@ -90,7 +94,8 @@ struct PromptEncoder {
         var positions: [[Int32]] = []
         for example in examples {
             let code = SceneCode(example.scene(recipe))
-            var fixed = code.groups.map { encode(" " + $0) } + [answer ? encode(" " + example.response) : []]
+            let answerWords = example.codeAnswer ?? example.response
+            var fixed = code.groups.map { encode(" " + $0) } + [answer && !answerWords.isEmpty ? encode(" " + answerWords) : []]
             if asked {
                 let words = SceneCode.askedWords(example.query, recipe: recipe)
                 fixed.append(words.isEmpty ? [] : encode(" " + words.joined(separator: " ")))

@@ -278,6 +278,11 @@ struct PretrainingSplit {
 
 extension PretrainingSample {
     var example: Example { Example(image: .scene(scene), query: query, response: response) }
+
+    /// The row as an example whose scene code holds, with `shortCodeAnswer`, a long-form row's short answer instead of its sentence.
+    func example(shortCodeAnswer: Bool) -> Example {
+        Example(image: .scene(scene), query: query, response: response, codeAnswer: shortCodeAnswer ? shortAnswer : nil)
+    }
 }
 
 extension Example {

@@ -88,7 +88,7 @@ struct LanguageStage: Stage {
         // Q-Former will learn to write (reading rows, when the recipe asks for them, add answering
         // from the caption as text; long-form rows, answering in sentences).
         let objective = LanguageObjective(model: model, encoder: context.encoder, recipe: context.data.recipe,
-                                          train: split.train(.question, .reading, .longForm).map(\.example),
+                                          train: split.train(.question, .reading, .longForm).map { $0.example(shortCodeAnswer: spec.train.codeShortAnswer) },
                                           heldOut: split.heldOut(.question).map(\.example), codeNoise: spec.train.codeNoise,
                                           codeAnswer: spec.train.codeAnswer, codeAsked: spec.train.codeAsked)
         context.log("training the language model on \(objective.trainCount) rows, reading each scene's code")
@@ -155,12 +155,12 @@ struct FinetuneStage: Stage {
 private func pretrainingRows(_ context: StageContext, forms: [PretrainingSample.Form]) throws -> (train: [Example], heldOut: [Example]) {
     let spec = context.spec, split = context.split
     let skills = Set(spec.train.skills.compactMap(Skill.init(rawValue:)))
-    let train = split.train(forms, skills: skills).map(\.example)
+    let train = split.train(forms, skills: skills).map { $0.example(shortCodeAnswer: spec.train.codeShortAnswer) }
     guard !train.isEmpty else {
         throw StudyError(file: context.study.file, key: "train.skills",
                          problem: "the corpus has no questions of \(spec.train.skills); give them weight in data.skill_weights")
     }
-    return (train, split.heldOut(forms, skills: skills).map(\.example))
+    return (train, split.heldOut(forms, skills: skills).map { $0.example(shortCodeAnswer: spec.train.codeShortAnswer) })
 }
 
 /// Trains the whole InstructBLIP (from the studies it starts from, with LoRA when it has adapters)

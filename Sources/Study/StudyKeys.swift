@@ -49,6 +49,7 @@ public enum StudyKeys {
         ("train.code_noise", "language stage: noise on the scene code it reads, as a share of its root mean square"),
         ("train.code_answer", "the scene code carries the answer at its answer position"),
         ("train.code_asked", "the scene code carries the words the instruction asks about"),
+        ("train.code_short_answer", "language and instruct: a long-form row's code holds its short answer, not its sentence"),
         ("train.answer_word_weight", "align and instruct: the answer's and asked words' word loss, counted again at this weight"),
         ("train.skills", "align and instruct: train only on questions of these skills (empty: every row)"),
         ("train.rows", "finetune studies: `finetune` trains and tests on the VL-RewardBench-shaped set; `pretraining` on captions, short-answer questions and long-form rows like the base model's instruction tuning, as many as that set's, on scenes no other corpus draws (the retention measurement's positive control)"),

@@ -122,6 +122,9 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// Whether the scene code carries the answer to the instruction at its answer position (false:
     /// that position stands empty, and the language model must answer from the scene's parts).
     public var codeAnswer = true
+    /// Whether a long-form row's scene code holds its short answer ("red", "no"; nothing for an
+    /// account) at the answer position, as a short question's does, rather than its whole sentence.
+    public var codeShortAnswer = false
     /// Whether the scene code carries, after the answer, the instruction's words about the world
     /// (`SceneCode.askedWords`): a target that tells the Q-Former what was asked.
     public var codeAsked = true
