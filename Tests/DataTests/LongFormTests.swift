@@ -66,6 +66,7 @@ private func between(_ text: String, _ start: String, _ end: String) -> String? 
             }
             #expect(sample.response.contains("Written at the bottom") == (scene.text != nil))
             if let text = scene.text { #expect(sample.response.contains("\"\(text.string)\"")) }
+            #expect(sample.shortAnswer == "")
             checked += 1
         }
         #expect(checked > 20)
@@ -83,6 +84,7 @@ private func between(_ text: String, _ start: String, _ end: String) -> String? 
             #expect(objects(describedBy: absent, in: scene).isEmpty, "\(absent) is in the scene")
             #expect(sample.query.contains("the \(absent)"), "\(sample.query)")
             for object in scene.objects { #expect(sample.response.contains(object.name), "\(sample.response)") }
+            #expect(sample.shortAnswer == "no")
             checked += 1
         }
         #expect(checked > 20)
@@ -118,6 +120,10 @@ private func between(_ text: String, _ start: String, _ end: String) -> String? 
             default:
                 continue
             }
+            // The short answer is the word or two the sentence gives.
+            let short = try! #require(sample.shortAnswer)
+            #expect(!short.isEmpty && (response.contains(short) || (short == "yes" || short == "no") && response.lowercased().hasPrefix(short)
+                                       || firstNumber(in: response) == Int(short)), "\(response) -> \(short)")
             checked[sample.skill!, default: 0] += 1
         }
         for skill in [Skill.existence, .count, .color, .location, .background] { #expect(checked[skill, default: 0] >= 3, "\(skill): \(checked)") }

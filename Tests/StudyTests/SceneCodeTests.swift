@@ -61,6 +61,32 @@ import Testing
         }
     }
 
+    /// With `train.code_short_answer` a long-form row's answer position holds its short answer (an
+    /// account's stands empty); without, the average of its sentence.
+    @Test func aLongFormRowsCodeCanHoldItsShortAnswer() throws {
+        let (_, data, workspace) = try tinySetup()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: 16, countPadding: false)
+        let rows = [LongFormKind.explained, .correction, .account].map { kind in
+            PretrainingSample(scene: SceneKey(seed: 1), form: .longForm, skill: nil, longForm: kind, query: "Where is the circle? Answer in a full sentence.",
+                              response: "The circle sits at the top left of the picture.", shortAnswer: kind == .account ? "" : kind == .correction ? "no" : "top left")
+        }
+        func answerRow(_ example: Example) -> [Float] {
+            let weights = encoder.sceneCodeWeights([example], recipe: data.recipe, vocabulary: 300).values
+            return Array(weights[(encoder.answerPosition * 300)..<((encoder.answerPosition + 1) * 300)])
+        }
+        func averaging(_ text: String) -> [Float] {
+            var row = [Float](repeating: 0, count: 300)
+            let ids = encoder.encode(" " + text)
+            for id in ids { row[Int(id)] += 1 / Float(ids.count) }
+            return row
+        }
+        #expect(answerRow(rows[0].example(shortCodeAnswer: true)) == averaging("top left"))
+        #expect(answerRow(rows[1].example(shortCodeAnswer: true)) == averaging("no"))
+        #expect(answerRow(rows[2].example(shortCodeAnswer: true)).allSatisfy { $0 == 0 }, "an account answers nothing in a word")
+        #expect(answerRow(rows[0].example(shortCodeAnswer: false)) == averaging(rows[0].response))
+    }
+
     @Test func theAskedWordsAreTheInstructionsWordsAboutTheWorldOnceInOrder() {
         let recipe = DataRecipe()
         #expect(SceneCode.askedWords("Is there a large red star in this picture? Please answer yes or no.", recipe: recipe)
