@@ -91,7 +91,7 @@ let defaults = """
     }
 
     @Test(arguments: [
-        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, rows, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
+        ("[train]\nepochs = 2\nepoch = 3\n", "studies/s.toml: train.epoch: unknown key (known here: accumulation, answer_word_weight, checkpoint_every, code_answer, code_asked, code_noise, code_short_answer, code_word_weight, count_padding_in_loss, epochs, eval_every, eval_samples, learning_rate, max_grad_norm, max_steps, micro_batch, rows, scene_code_weight, schedule, seed, select_best, skills, threads, token_loss, trainable, warmup_ratio, weight_decay)"),
         ("[train]\nepochs = \"three\"\n", "studies/s.toml: train.epochs: expected a number, got a string"),
         ("[model.text_config]\nnum_attention_heads = 3\n", "studies/s.toml: model.text_config.num_attention_heads: 3 does not divide text_config.hidden_size = 32"),
         ("[lora]\nr = 64\nalpha = 8\n", "studies/s.toml: lora.r: 64 is larger than the layers it adapts (32 wide)"),
