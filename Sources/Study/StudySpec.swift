@@ -2,7 +2,7 @@ import Engine
 import Model
 
 /// What a study trains. The first five make the base model and the CLIP scorer, as InstructBLIP
-/// was made (docs/design.md); `finetune` is one of the paper's experiments.
+/// was made (the design in docs/); `finetune` is one of the paper's experiments.
 public enum StudyKind: String, Codable, Hashable, Sendable, CaseIterable {
     /// The ViT, supervised on per-cell scene targets (stand-in for EVA-CLIP).
     case vision
@@ -21,7 +21,7 @@ public enum StudyKind: String, Codable, Hashable, Sendable, CaseIterable {
 /// One study, fully resolved: `extends` and the profile merged, every key present.
 /// Keys are snake_case in the files; model keys use the names of the `transformers` configs.
 public struct StudySpec: Codable, Hashable, Sendable {
-    /// Files marked abstract only serve as `extends` targets (defaults.toml, shared parents).
+    /// Files marked abstract only serve as `extends` targets (defaults.toml, common parents).
     public var abstract = false
     public var kind: StudyKind = .finetune
     /// The study whose result this one starts from ("" for none: fresh weights).
