@@ -277,7 +277,7 @@ struct PretrainingSplit {
 }
 
 extension PretrainingSample {
-    var example: Example { Example(image: .scene(scene), query: query, response: response) }
+    var example: Example { example(shortCodeAnswer: false) }
 
     /// The row as an example whose scene code holds, with `shortCodeAnswer`, a long-form row's short answer instead of its sentence.
     func example(shortCodeAnswer: Bool) -> Example {

@@ -237,15 +237,11 @@ public struct ClaimJudge: Sendable {
             }
             let shown = ReportMetric.named(metric)?.format ?? .decimals(4)
             func retention(_ study: String) -> (Bool?, String) {
-                let values = evidence.seedValues(study, metric)
-                guard let mean = Estimate(values)?.mean else { return (nil, "no value for \(name(study))") }
-                let verdict: Bool?, share: String
-                if let interval = StudentInterval.confidence(values) {
-                    verdict = interval.lower >= fraction * base ? true : interval.upper < fraction * base ? false : nil
-                    share = "\(format(mean / base * 100, decimals: 1))% [\(format(interval.lower / base * 100, decimals: 1)), \(format(interval.upper / base * 100, decimals: 1))]"
-                } else {
-                    verdict = mean >= fraction * base
-                    share = "\(format(mean / base * 100, decimals: 1))%"
+                guard let estimate = Estimate(evidence.seedValues(study, metric)) else { return (nil, "no value for \(name(study))") }
+                let verdict = estimate.atLeast(fraction * base)
+                var share = "\(format(estimate.mean / base * 100, decimals: 1))%"
+                if let interval = estimate.interval {
+                    share += " [\(format(interval.lower / base * 100, decimals: 1)), \(format(interval.upper / base * 100, decimals: 1))]"
                 }
                 // A model that stops answering yes or no scores nothing, whatever it sees: say so beside the share.
                 return (verdict, "\(name(study)) \(share)\(beside(study, evidence))")

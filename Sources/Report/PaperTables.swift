@@ -165,10 +165,7 @@ public enum PaperTables {
     /// Whether `kept` is at least the control's share: by the 95% interval over seeds when there is
     /// one (nil when it straddles the share), else by the value; nil without a value.
     static func keeps(_ kept: Estimate?, _ control: PaperSpec.RetentionControl) -> Bool? {
-        guard let kept else { return nil }
-        let percent = control.fraction * 100
-        guard let interval = kept.interval else { return kept.mean >= percent }
-        return interval.lower >= percent ? true : interval.upper < percent ? false : nil
+        kept?.atLeast(control.fraction * 100)
     }
 
     /// A Table 2 row's name with the experiments it compares, as the paper prints it ("Small (exp 2 vs 4)").

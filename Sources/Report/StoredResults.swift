@@ -93,6 +93,13 @@ public struct Estimate: Sendable, Equatable {
         guard !values.isEmpty else { return nil }
         self.values = values
     }
+
+    /// Whether it is at least `threshold`: by the 95% interval over seeds when there is one (nil when
+    /// the interval holds the threshold), else by the value.
+    public func atLeast(_ threshold: Double) -> Bool? {
+        guard let interval else { return mean >= threshold }
+        return interval.lower >= threshold ? true : interval.upper < threshold ? false : nil
+    }
 }
 
 /// What the store holds for the studies a report shows: every replicate (seed) of each.
