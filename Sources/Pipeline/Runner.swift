@@ -6,25 +6,58 @@ import Logging
 import Model
 
 /// Trains and evaluates studies, each exactly once per configuration, in dependency order.
+///
+/// Every run keeps its results in its run folder (`RunFile`); a runner that `imports` copies each
+/// run that ended into the store (the one writer), and one that does not (a worker of `repro run`,
+/// a job on a cluster) never writes the store, only reads it.
 public final class Runner {
     public let catalog: StudyCatalog
     public let workspace: Workspace
-    public let store: ResultsStore
+    /// The workspace's store: opened for writing when the runner imports, else read-only (nil while
+    /// the workspace has none).
+    public let store: ResultsStore?
     let logger: Logger
     let progress: (TrainingProgress) throws -> Void
     private var bundles: [DataRecipe: DataBundle] = [:]
 
-    /// `progress` is called after every optimizer step; throwing from it stops the run, as a crash would.
-    public init(catalog: StudyCatalog, workspace: Workspace, logger: Logger,
+    /// `progress` is called after every optimizer step; throwing from it stops the run, as a crash
+    /// would. With `imports`, runs that ended and are not in the store yet are imported first.
+    public init(catalog: StudyCatalog, workspace: Workspace, logger: Logger, imports: Bool = true,
                 progress: @escaping (TrainingProgress) throws -> Void = { _ in }) throws {
         self.catalog = catalog
         self.workspace = workspace
-        self.store = try ResultsStore(workspace: workspace.root)
         self.logger = logger
         self.progress = progress
+        if imports {
+            let store = try ResultsStore(workspace: workspace.root)
+            for problem in try store.importEndedRuns() { logger.warning("\(problem)") }
+            self.store = store
+        } else {
+            store = try ResultsStore.existing(workspace: workspace.root)
+        }
     }
 
-    public func state(of study: ResolvedStudy) throws -> StudyState { try store.state(of: study) }
+    /// Whether this runner writes the store.
+    public var imports: Bool { store?.isWritable ?? false }
+
+    public func state(of study: ResolvedStudy) throws -> StudyState { try StudyState.of(study, workspace: workspace, store: store) }
+
+    /// The metrics of a run that finished: the store's, or its run file's while it is not imported.
+    func metrics(of run: RunRecord, study: ResolvedStudy) throws -> [MetricRecord] {
+        if let id = run.id, let store { return try store.metrics(runId: id) }
+        return try RunFile.read(folder(of: study))?.metrics ?? []
+    }
+
+    /// The study's run folder for its current configuration.
+    func folder(of study: ResolvedStudy) -> RunFolder { RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash)) }
+
+    /// Copies the study's run into the store if it ended and is not there as it ended (a writing
+    /// runner only); returns the stored record, or nil.
+    @discardableResult
+    public func importRun(of study: ResolvedStudy) throws -> RunRecord? {
+        guard imports, let store else { return nil }
+        return try store.importRun(in: folder(of: study))
+    }
 
     // MARK: Running
 
@@ -46,7 +79,7 @@ public final class Runner {
             if !forced, case .fresh(let run) = try state(of: study) {
                 logger.info("\(study.name): fresh, nothing to do")
                 // Minimums are not hashed, so a raised one must still be heard without retraining.
-                try warnAboutGates(study, runId: run.id!)
+                try warnAboutGates(study, metrics: try metrics(of: run, study: study))
                 continue
             }
             planned.append((study, forced))
@@ -66,7 +99,8 @@ public final class Runner {
         return try train(study, forced: force)
     }
 
-    /// Trains and evaluates one study under its lock, resuming an interrupted run when it can.
+    /// Trains and evaluates one study under its lock, resuming an interrupted run when it can. Its
+    /// results go to its run folder, and into the store when this runner imports.
     @discardableResult
     public func train(_ study: ResolvedStudy, forced: Bool) throws -> RunRecord {
         let lock = try StudyLock(workspace: workspace.root, study: study.name) { pid in
@@ -79,54 +113,54 @@ public final class Runner {
             logger.info("\(study.name): finished by another process meanwhile")
             return run
         }
-        let folder = RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash))
-        var run: RunRecord
-        let resumable: RunRecord?
+        let folder = folder(of: study)
+        let resumable: Bool
         switch state {
         // Holding the lock, a "running" record can only be a dead process's.
-        case .interrupted(let previous), .failed(let previous), .running(let previous): resumable = previous
-        default: resumable = nil
+        case .interrupted, .failed, .running: resumable = !forced
+        default: resumable = false
         }
-        if let previous = resumable, !forced, FileManager.default.fileExists(atPath: folder.state.path) {
-            try store.resume(runId: previous.id!)
-            run = previous
+        let recorder: RunRecorder
+        if resumable, FileManager.default.fileExists(atPath: folder.state.path), try RunFile.read(folder) != nil {
+            recorder = try RunRecorder(resuming: folder)
             logger.info("\(study.name): resuming the interrupted run from its last saved state")
         } else {
             if FileManager.default.fileExists(atPath: folder.url.path) { try FileManager.default.removeItem(at: folder.url) }
-            run = try store.begin(Provenance.newRun(study: study, profile: catalog.profile))
+            try folder.create()
+            recorder = try RunRecorder(starting: Provenance.newRun(study: study, profile: catalog.profile), folder: folder)
         }
-        try folder.create()
         let start = monotonicSeconds()
         do {
-            let measured = try execute(study, run: run, folder: folder)
-            try recordArtifacts(runId: run.id!, folder: folder)
-            try store.finish(runId: run.id!, metrics: measured.map { MetricRecord(runId: run.id!, condition: $0.condition, name: $0.name, value: $0.value) },
-                             seconds: monotonicSeconds() - start)
+            let measured = try execute(study, recorder: recorder)
+            try recordArtifacts(folder, into: recorder)
+            try recorder.finish(metrics: measured.map { MetricRecord(runId: 0, condition: $0.condition, name: $0.name, value: $0.value) },
+                                seconds: monotonicSeconds() - start)
         } catch {
-            try? store.fail(runId: run.id!, error: "\(error)")
+            try? recorder.fail(error: "\(error)")
+            _ = try? importRun(of: study)
             throw error
         }
-        let record = try store.run(id: run.id!)!
+        let record = try importRun(of: study) ?? recorder.run
         logger.info("\(study.name): done in \(String(format: "%.0f", record.seconds ?? 0)) s")
-        try warnAboutGates(study, runId: run.id!)
+        try warnAboutGates(study, metrics: recorder.file.metrics)
         return record
     }
 
     /// A warning line for each of the run's gate figures below the study's minimum.
-    func warnAboutGates(_ study: ResolvedStudy, runId: Int64) throws {
-        for shortfall in GateFigures.shortfalls(study, metrics: try store.metrics(runId: runId)) { logger.warning("\(shortfall)") }
+    func warnAboutGates(_ study: ResolvedStudy, metrics: [MetricRecord]) throws {
+        for shortfall in GateFigures.shortfalls(study, metrics: metrics) { logger.warning("\(shortfall)") }
     }
 
     /// Records every file the run made (the model, its outputs) with its sha256; the kind is the
     /// file's path within the run folder. Hidden files are skipped: `writeAtomically`'s temporaries,
     /// which a process killed mid-write leaves behind, are not results.
-    func recordArtifacts(runId: Int64, folder: RunFolder) throws {
+    func recordArtifacts(_ folder: RunFolder, into recorder: RunRecorder) throws {
         for directory in [folder.model, folder.outputs] {
             guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey],
                                                              options: [.skipsHiddenFiles]) else { continue }
             for case let file as URL in files where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                 let kind = String(file.standardizedFileURL.path.dropFirst(folder.url.standardizedFileURL.path.count + 1))
-                try store.record(ArtifactRecord(runId: runId, kind: kind, path: workspace.relative(file), sha256: try sha256(of: file)))
+                recorder.record(ArtifactRecord(runId: 0, kind: kind, path: workspace.relative(file), sha256: try sha256(of: file)))
             }
         }
     }
@@ -139,9 +173,9 @@ public final class Runner {
     }
 
     /// The pipeline of one study: its kind's stage trains, keeps the best checkpoint, saves and measures.
-    func execute(_ study: ResolvedStudy, run: RunRecord, folder: RunFolder) throws -> [Measured] {
+    func execute(_ study: ResolvedStudy, recorder: RunRecorder) throws -> [Measured] {
         let data = try bundle(study.data)
-        let context = StageContext(study: study, run: run, folder: folder, data: data, runner: self)
+        let context = StageContext(study: study, recorder: recorder, data: data, runner: self)
         return try study.spec.kind.stage.run(context)
     }
 
@@ -176,7 +210,7 @@ public final class Runner {
         guard case .fresh = try state(of: study) else {
             throw StudyError(file: study.file, key: nil, problem: "has no finished run for its current configuration; run `repro run \(study.name)` first")
         }
-        let folder = RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash)).model
+        let folder = folder(of: study).model
         guard FileManager.default.fileExists(atPath: folder.path) else {
             throw StudyError(file: folder.path, key: nil, problem: "is missing although its run finished; run `repro run \(study.name) --force`")
         }
@@ -184,13 +218,16 @@ public final class Runner {
     }
 
     /// A file of a study's saved model, read only when its bytes still match the sha256 recorded when
-    /// the run finished: a damaged model is named, never trained on.
+    /// the run finished (in its run file, or the store for runs stored before run files): a damaged
+    /// model is named, never trained on.
     func verifiedModel(of name: String, file: String) throws -> SafeTensors.File {
         let url = try modelFile(of: name).appendingPathComponent(file)
         let study = try catalog.study(named: name)
-        if let run = try store.latestRun(study: study.name, hash: study.hash),
-           let recorded = try store.artifacts(runId: run.id!).first(where: { $0.kind == "model/\(file)" }),
-           try sha256(of: url) != recorded.sha256 {
+        var recorded = try RunFile.read(folder(of: study))?.artifacts
+        if recorded == nil, let store, let run = try store.latestRun(study: study.name, hash: study.hash) {
+            recorded = try store.artifacts(runId: run.id!)
+        }
+        if let artifact = recorded?.first(where: { $0.kind == "model/\(file)" }), try sha256(of: url) != artifact.sha256 {
             throw StudyError(file: url.path, key: nil, problem: "does not match the sha256 recorded when \(study.name) finished: the file was damaged; run `repro run \(study.name) --force`")
         }
         return try SafeTensors.read(url)

@@ -27,15 +27,15 @@ extension StudyKind {
 /// One study's run as its stage sees it.
 struct StageContext {
     let study: ResolvedStudy
-    let run: RunRecord
+    let recorder: RunRecorder
     let folder: RunFolder
     let data: DataBundle
     let runner: Runner
     let split: PretrainingSplit
     let encoder: PromptEncoder
 
-    init(study: ResolvedStudy, run: RunRecord, folder: RunFolder, data: DataBundle, runner: Runner) {
-        (self.study, self.run, self.folder, self.data, self.runner) = (study, run, folder, data, runner)
+    init(study: ResolvedStudy, recorder: RunRecorder, data: DataBundle, runner: Runner) {
+        (self.study, self.recorder, self.folder, self.data, self.runner) = (study, recorder, recorder.folder, data, runner)
         split = PretrainingSplit(data.pretraining)
         encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: study.spec.model.numQueryTokens,
                                 countPadding: study.spec.train.countPaddingInLoss)
@@ -47,8 +47,8 @@ struct StageContext {
 
     /// Trains `objective` by the study's schedule, with checkpoints and resume in its run folder.
     func train(_ objective: Objective) throws -> TrainingOutcome {
-        try Trainer(spec: spec.train, study: study.name, objective: objective, folder: folder, store: runner.store,
-                    workspace: runner.workspace, runId: run.id!, progress: runner.progress).run()
+        try Trainer(spec: spec.train, study: study.name, objective: objective, folder: folder, recorder: recorder,
+                    workspace: runner.workspace, progress: runner.progress).run()
     }
 
     /// What every run stores about its training: the best checkpoint and the parameter counts.
@@ -171,7 +171,7 @@ private func trainVisionLanguage(_ context: StageContext, train: [Example], held
     let (model, loaded, fresh) = try runner.initialModel(context.study)
     if let lora = spec.lora.config { model.addLoRA(lora, seed: spec.train.seed) }
     let counts = model.setTrainable(TrainableParts(spec: spec.train.trainable, layers: spec.model.textConfig.numHiddenLayers)!)
-    try runner.store.recordTensors(runId: context.run.id!, loaded: loaded, fresh: fresh)
+    try context.recorder.recordTensors(loaded: loaded, fresh: fresh)
     let rowsRead = spec.train.totalSteps(trainCount: train.count) * spec.train.samplesPerStep
     let keepVisionOutputs = model.visionIsFrozen && VisionOutputCache.pays(rowsRead: rowsRead, images: train.map(\.image))
     if keepVisionOutputs { context.log("encoding the training images once (the vision encoder is frozen)") }

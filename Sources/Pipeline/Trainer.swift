@@ -56,9 +56,9 @@ struct Trainer {
     let study: String
     let objective: Objective
     let folder: RunFolder
-    let store: ResultsStore
+    /// The run's record in its run folder: curve points, checkpoints, the kept one.
+    let recorder: RunRecorder
     let workspace: Workspace
-    let runId: Int64
     /// Called after every optimizer step; throwing stops training (the resume state stays on disk).
     let progress: (TrainingProgress) throws -> Void
     /// Steps between writes of the resume state (besides every checkpoint).
@@ -107,8 +107,8 @@ struct Trainer {
             }
             var point: (heldOut: Double, train: Double)?
             if checkpoint || step % curveEvery == 0 { point = try curvePoint(checkpointLoss: evalLoss) }
-            try store.append([CurvePoint(runId: runId, step: step, epoch: epoch, trainLoss: trainLoss, learningRate: Double(rate),
-                                         evalLoss: point?.heldOut, trainEvalLoss: point?.train)])
+            recorder.append(CurvePoint(runId: 0, step: step, epoch: epoch, trainLoss: trainLoss, learningRate: Double(rate),
+                                       evalLoss: point?.heldOut, trainEvalLoss: point?.train))
             if step % stateEvery == 0 || checkpoint { try saveState(optimizer, step: step) }
             let throughput = Double((step - startStep) * spec.samplesPerStep) / max(monotonicSeconds() - start, 1e-9)
             try progress(TrainingProgress(study: study, step: step, totalSteps: total, trainLoss: trainLoss,
@@ -168,12 +168,14 @@ struct Trainer {
     func saveCheckpoint(step: Int, evalLoss: Double?) throws {
         let url = folder.checkpoint(step: step)
         try SafeTensors.write(Dictionary(uniqueKeysWithValues: objective.trainable.map { ($0.name!, $0) }), to: url)
-        try store.record(CheckpointRecord(runId: runId, step: step, path: workspace.relative(url), sha256: try sha256(of: url),
-                                          evalLoss: evalLoss, best: false))
+        recorder.record(CheckpointRecord(runId: 0, step: step, path: workspace.relative(url), sha256: try sha256(of: url),
+                                         evalLoss: evalLoss, best: false))
     }
 
-    /// Writes what resuming needs: the trainable tensors, the optimizer's moments and its step.
+    /// Writes what resuming needs: the run file up to `step` first (so that a state is never ahead
+    /// of the curve), then the trainable tensors, the optimizer's moments and its step.
     func saveState(_ optimizer: AdamW, step: Int) throws {
+        try recorder.save()
         var tensors = Dictionary(uniqueKeysWithValues: objective.trainable.map { ($0.name!, $0) })
         for (name, tensor) in optimizer.stateTensors() { tensors["optimizer.\(name)"] = tensor }
         try SafeTensors.write(tensors, metadata: ["step": "\(step)"], to: folder.state)
@@ -181,7 +183,10 @@ struct Trainer {
 
     /// Restores the resume state when there is one; returns the step to continue from.
     func resume(_ optimizer: AdamW) throws -> Int {
-        guard FileManager.default.fileExists(atPath: folder.state.path) else { return 0 }
+        guard FileManager.default.fileExists(atPath: folder.state.path) else {
+            recorder.truncateCurve(after: 0)
+            return 0
+        }
         let file = try SafeTensors.read(folder.state)
         guard let step = file.metadata["step"].flatMap(Int.init) else {
             throw StudyError(file: folder.state.path, key: nil, problem: "has no step in its metadata; delete it to start this run again")
@@ -191,13 +196,13 @@ struct Trainer {
         for name in file.names where name.hasPrefix("optimizer.") { state[String(name.dropFirst(10))] = try file.tensor(name) }
         try optimizer.loadState(state)
         // Curve points and checkpoints after the state were made by the interrupted process; they are made again.
-        try store.truncateCurve(runId: runId, after: step)
+        recorder.truncateCurve(after: step)
         return step
     }
 
     /// Loads the kept checkpoint (lowest held-out loss, or the last) into the trainable tensors.
     func selectBest(total: Int) throws -> TrainingOutcome {
-        let checkpoints = try store.checkpoints(runId: runId).filter { $0.step <= total }
+        let checkpoints = recorder.file.checkpoints.filter { $0.step <= total }.sorted { $0.step < $1.step }
         guard let last = checkpoints.last else { return TrainingOutcome(steps: total, bestStep: total, bestEvalLoss: nil) }
         var best = last
         if spec.selectBest == "eval_loss" {
@@ -209,7 +214,7 @@ struct Trainer {
         }
         let file = try SafeTensors.read(url)
         for tensor in objective.trainable { tensor.copyValues(from: try file.tensor(tensor.name!)) }
-        try store.markBest(runId: runId, step: best.step)
+        recorder.markBest(step: best.step)
         return TrainingOutcome(steps: total, bestStep: best.step, bestEvalLoss: best.evalLoss)
     }
 }

@@ -139,8 +139,8 @@ public struct StoredResults: Sendable {
         for name in names {
             let base = try catalog.study(named: name).base
             for study in try catalog.replicates(of: base) {
-                let latest = try store?.latestRun(study: study.name, hash: study.hash)
-                if let store, let run = latest, run.status == .finished, let id = run.id {
+                let state = try StudyState.of(study, workspace: Workspace(workspace), store: store)
+                if let store, case .fresh(let run) = state, let id = run.id {
                     var result = StudyResult(study: study, run: run, metrics: try store.metrics(runId: id), curve: try store.curve(runId: id))
                     let outputs = RunFolder(url: Workspace(workspace).runFolder(study: study.name, hash: study.hash)).outputs
                     result.benchmarkReplies = ReplyCount.read(Workspace.benchmarkFolder(outputs: outputs, condition: MetricName.image))
@@ -148,16 +148,19 @@ public struct StoredResults: Sendable {
                     replicates[base, default: []].append(result)
                     continue
                 }
-                let state: String
-                switch latest?.status {
-                case .running: state = "a run is under way, process \(latest!.pid)"
-                case .failed: state = "its last run failed: \(latest!.error ?? "no error recorded")"
-                default: state = try store?.latestRun(study: study.name) != nil ? "the stored runs are for an earlier configuration" : ""
+                let reason: String
+                switch state {
+                case .fresh: reason = "its run ended but is not in the store yet; `repro status` imports it"
+                case .running(let run): reason = "a run is under way, process \(run.pid)"
+                case .interrupted: reason = "its run was interrupted; it resumes from its last saved state"
+                case .failed(let run): reason = "its last run failed: \(run.error ?? "no error recorded")"
+                case .stale: reason = "the stored runs are for an earlier configuration"
+                case .missing: reason = ""
                 }
                 // `repro run` takes a study by any unique prefix: the experiment's number when it is one.
                 let short = String(base.prefix { $0 != "-" })
                 let name = Set(catalog.studies.map(\.base).filter { $0.hasPrefix(short) }).count == 1 ? short : base
-                missing.append(MissingResult(study: study.name, state: state,
+                missing.append(MissingResult(study: study.name, state: reason,
                                              command: "repro run \(name)" + (catalog.profile.map { " --profile \($0)" } ?? "")))
             }
         }

@@ -27,6 +27,14 @@ public struct RunRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     /// JSON lists of the parameters loaded from the starting study and of those that started fresh.
     public var loadedTensors: String
     public var freshTensors: String
+    /// Names the run across its resumes (its run file's), so that the store imports it once; nil
+    /// for runs stored before run files.
+    public var key: String? = nil
+
+    /// Whether `other` ended as this run did (the store keeps dates to the millisecond, so not by date).
+    func endsAs(_ other: RunRecord) -> Bool {
+        status == other.status && seconds == other.seconds && error == other.error
+    }
 
     mutating public func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
@@ -136,15 +144,18 @@ public struct ArtifactRecord: Codable, FetchableRecord, PersistableRecord, Senda
 public final class ResultsStore: Sendable {
     public let workspace: URL
     let database: DatabaseQueue
+    /// Opened for writing (the one process that imports runs), or read-only.
+    public let isWritable: Bool
 
     /// The layout version of the store, the count of its migrations; a store with migrations this
     /// repro does not know is refused, not misread.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// Opens (and, unless `readOnly`, creates and migrates) the store of `workspace`. Read-only, it
     /// writes nothing, not even a new file: what only reads results (the report) opens it so.
     public init(workspace: URL, readOnly: Bool = false) throws {
         self.workspace = workspace
+        isWritable = !readOnly
         let path = workspace.appendingPathComponent("results.sqlite").path
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else {
@@ -286,73 +297,89 @@ public final class ResultsStore: Sendable {
             try db.alter(table: "curve") { t in t.add(column: "trainEvalLoss", .double) }
             try db.execute(sql: "UPDATE store SET schemaVersion = 2")
         }
+        // The run file's key, by which a run is imported once; older runs keep NULL there.
+        migrator.registerMigration("v3") { db in
+            try db.alter(table: "runs") { t in t.add(column: "key", .text) }
+            try db.create(index: "runs_key", on: "runs", columns: ["key"], unique: true)
+            try db.execute(sql: "UPDATE store SET schemaVersion = 3")
+        }
         return migrator
     }
 
     // MARK: Writing
 
-    /// Records a run as started and returns it with its id.
-    public func begin(_ run: RunRecord) throws -> RunRecord {
-        try database.write { db in try run.inserted(db) }
-    }
-
-    public func append(_ points: [CurvePoint]) throws {
-        try database.write { db in for point in points { try point.insert(db) } }
-    }
-
-    public func record(_ checkpoint: CheckpointRecord) throws {
-        try database.write { db in try checkpoint.insert(db) }
-    }
-
-    /// Marks `step` as the best checkpoint of the run and the others not.
-    public func markBest(runId: Int64, step: Int) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE checkpoints SET best = (step = ?) WHERE runId = ?", arguments: [step, runId])
+    /// Copies a run that ended (finished or failed) from its run file into the store, in one
+    /// transaction: the run, its curve, checkpoints, files and metrics. A run already stored with the
+    /// same key and end is left as it is; one stored in an earlier state (failed, then resumed) is
+    /// replaced under its id. Returns the stored record. The caller checks the files first
+    /// (`RunFile.verifyFiles`).
+    @discardableResult
+    public func importRun(_ file: RunFile) throws -> RunRecord {
+        precondition(file.run.status != .running && file.run.key != nil, "only a run that ended, with a key, is imported")
+        return try database.write { db in
+            var run = file.run
+            if let stored = try RunRecord.filter(Column("key") == run.key).fetchOne(db) {
+                if stored.endsAs(run) { return stored }
+                run.id = stored.id
+                for table in [CurvePoint.databaseTableName, CheckpointRecord.databaseTableName,
+                              ArtifactRecord.databaseTableName, MetricRecord.databaseTableName] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE runId = ?", arguments: [stored.id])
+                }
+                try run.update(db)
+            } else {
+                run.id = nil
+                run = try run.inserted(db)
+            }
+            let id = run.id!
+            for var point in file.curve { point.runId = id; try point.insert(db) }
+            for var checkpoint in file.checkpoints { checkpoint.runId = id; try checkpoint.insert(db) }
+            for var artifact in file.artifacts { artifact.runId = id; try artifact.insert(db) }
+            for var metric in file.metrics { metric.runId = id; try metric.insert(db) }
+            return run
         }
     }
 
-    public func record(_ artifact: ArtifactRecord) throws {
-        try database.write { db in try artifact.insert(db) }
+    /// Imports every run of the workspace's run folders that ended and that the store does not hold
+    /// as it ended. Returns a line for each run that could not be imported (a damaged file); the
+    /// others are imported all the same.
+    public func importEndedRuns() throws -> [String] {
+        let runs = workspace.appendingPathComponent("runs")
+        guard let folders = try? FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
+        else { return [] }
+        var problems: [String] = []
+        for url in folders.sorted(by: { $0.path < $1.path }) {
+            do {
+                try importRun(in: RunFolder(url: url))
+            } catch let error as StudyError {
+                problems.append("\(error)")
+            }
+        }
+        return problems
     }
 
-    /// Stores the metrics and marks the run finished, in one transaction.
-    public func finish(runId: Int64, metrics: [MetricRecord], seconds: Double) throws {
-        try database.write { db in
-            for metric in metrics { try metric.insert(db) }
-            try db.execute(sql: "UPDATE runs SET status = ?, finishedAt = ?, seconds = ?, pid = 0 WHERE id = ?",
-                           arguments: [RunStatus.finished.rawValue, Date(), seconds, runId])
+    /// Imports the run of one run folder if it ended and the store does not hold it as it ended,
+    /// after checking every file it recorded; returns the stored run, or nil when there was nothing
+    /// to import. A marker beside the run file (the file's sha256) spares reading it again.
+    @discardableResult
+    public func importRun(in folder: RunFolder) throws -> RunRecord? {
+        guard let bytes = try? Data(contentsOf: folder.url.appendingPathComponent(RunFile.name)) else { return nil }
+        let marker = folder.url.appendingPathComponent(".imported")
+        let digest = sha256Hex(bytes)
+        if (try? String(contentsOf: marker, encoding: .utf8)) == digest { return nil }
+        let file = try RunFile.decode(bytes, path: folder.url.appendingPathComponent(RunFile.name).path)
+        guard file.run.status != .running else { return nil }
+        var stored: RunRecord?
+        if try !hasImported(file.run) {
+            try file.verifyFiles(workspace: Workspace(workspace))
+            stored = try importRun(file)
         }
+        try writeAtomically(Data(digest.utf8), to: marker)
+        return stored
     }
 
-    public func fail(runId: Int64, error: String) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, finishedAt = ?, error = ?, pid = 0 WHERE id = ?",
-                           arguments: [RunStatus.failed.rawValue, Date(), error, runId])
-        }
-    }
-
-    /// Continues an interrupted run: marks it running again under this process.
-    public func resume(runId: Int64) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, pid = ?, error = NULL WHERE id = ?",
-                           arguments: [RunStatus.running.rawValue, getpid(), runId])
-        }
-    }
-
-    /// Records which tensors a run loaded from the studies it starts from and which started fresh.
-    public func recordTensors(runId: Int64, loaded: [String], fresh: [String]) throws {
-        let encode = { (names: [String]) in String(decoding: try JSONEncoder().encode(names), as: UTF8.self) }
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET loadedTensors = ?, freshTensors = ? WHERE id = ?",
-                           arguments: [try encode(loaded), try encode(fresh), runId])
-        }
-    }
-
-    /// Drops the curve points after `step` (they are recomputed when a run resumes from there).
-    public func truncateCurve(runId: Int64, after step: Int) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM curve WHERE runId = ? AND step > ?", arguments: [runId, step])
-        }
+    /// Whether the store holds `run` as it ended (by its key).
+    public func hasImported(_ run: RunRecord) throws -> Bool {
+        try database.read { db in try RunRecord.filter(Column("key") == run.key).fetchOne(db)?.endsAs(run) ?? false }
     }
 
     // MARK: Reading

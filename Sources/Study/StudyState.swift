@@ -15,21 +15,32 @@ public enum StudyState: Sendable {
     case failed(RunRecord)
 }
 
-extension ResultsStore {
-    /// The study's state from its newest stored run (and the lock of a live trainer).
-    public func state(of study: ResolvedStudy) throws -> StudyState {
-        if let run = try latestRun(study: study.name, hash: study.hash) {
-            switch run.status {
-            case .finished: return .fresh(run)
-            case .failed: return .failed(run)
-            // Only a live trainer holds the study's lock; a record still "running" without it was left by a process that died.
-            case .running: return StudyLock.isHeld(workspace: workspace, study: study.name) ? .running(run) : .interrupted(run)
-            }
+extension StudyState {
+    /// The study's state from its run folder's run file (a run under way, or one that ended and is
+    /// not imported yet) and the store's newest run; `store` nil reads as an empty store.
+    public static func of(_ study: ResolvedStudy, workspace: Workspace, store: ResultsStore?) throws -> StudyState {
+        let file = try RunFile.read(RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash)))
+        let stored = try store?.latestRun(study: study.name, hash: study.hash)
+        // The run file is newer than the store's run unless the store holds it as it ended.
+        if let file, stored.map({ $0.key != file.run.key || !$0.endsAs(file.run) }) ?? true {
+            return of(file.run, workspace: workspace)
         }
-        if let old = try latestRun(study: study.name) { return .stale(Self.changes(from: old.canonical, to: study.canonical)) }
+        if let stored { return of(stored, workspace: workspace) }
+        if let old = try store?.latestRun(study: study.name) { return .stale(ResultsStore.changes(from: old.canonical, to: study.canonical)) }
         return .missing
     }
 
+    private static func of(_ run: RunRecord, workspace: Workspace) -> StudyState {
+        switch run.status {
+        case .finished: return .fresh(run)
+        case .failed: return .failed(run)
+        // Only a live trainer holds the study's lock; a run still "running" without it was left by a process that died.
+        case .running: return StudyLock.isHeld(workspace: workspace.root, study: run.study) ? .running(run) : .interrupted(run)
+        }
+    }
+}
+
+extension ResultsStore {
     /// What differs between two canonical study descriptions, one line per changed key.
     static func changes(from old: String, to new: String) -> [String] {
         func flatten(_ object: Any, _ prefix: String, into out: inout [String: String]) {

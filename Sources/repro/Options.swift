@@ -68,6 +68,19 @@ struct StudyOptions: ParsableArguments {
     var profile: String? { project.profile }
 
     func catalog(named: [String] = []) throws -> StudyCatalog { try project.catalog(named: named) }
+
+    /// The workspace's store once every run that ended is imported from its run folder (the runs of
+    /// `repro run`'s workers, or of a cluster's jobs): opened for writing when the workspace has run
+    /// folders, else read-only; nil when it has neither.
+    func importedStore() throws -> ResultsStore? {
+        let root = try workspaceFolder
+        guard FileManager.default.fileExists(atPath: root.appendingPathComponent("runs").path) else {
+            return try ResultsStore.existing(workspace: root)
+        }
+        let store = try ResultsStore(workspace: root)
+        for problem in try store.importEndedRuns() { printError("warning: \(problem)") }
+        return store
+    }
 }
 
 /// `--json` for commands that can print machine-readable output.

@@ -19,6 +19,7 @@ struct PaperOptions: ParsableArguments {
 
     /// The paper's declarations and the stored results; each missing study is named on stderr.
     func load() throws -> PaperOutputs {
+        _ = try study.importedStore()
         let outputs = try PaperOutputs.load(paperFolder: try paperFolder, catalog: try study.catalog(), workspace: try study.workspaceFolder)
         for missing in outputs.results.missing { printError(missing.description) }
         return outputs

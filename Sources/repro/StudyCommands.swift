@@ -27,10 +27,11 @@ extension StudyOptions {
                    progress: progress ? { Console.shared.progress($0) } : { _ in })
     }
 
-    /// The state of each study, read without writing anything (no store yet: every study is missing).
+    /// The state of each study, once the runs that ended are imported.
     func states(_ studies: [ResolvedStudy]) throws -> [StudyState] {
-        guard let store = try ResultsStore.existing(workspace: try workspaceFolder) else { return studies.map { _ in .missing } }
-        return try studies.map { try store.state(of: $0) }
+        let workspace = Workspace(try workspaceFolder)
+        let store = try importedStore()
+        return try studies.map { try StudyState.of($0, workspace: workspace, store: store) }
     }
 }
 
@@ -82,7 +83,9 @@ struct RunCommand: ParsableCommand {
         }
         // How long each took last time (any configuration), so that the longest start first.
         let failures = try StudyWorkers(options: options, named: studies, jobs: jobs).run(planned) { study in
-            (try? runner.store.latestRun(study: study.name)?.seconds) ?? 0
+            (try? runner.store?.latestRun(study: study.name)?.seconds) ?? 0
+        } ended: { study in
+            try runner.importRun(of: study)
         }
         if !failures.isEmpty { throw StudiesFailed(failed: failures, of: planned.count) }
     }
@@ -102,8 +105,9 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let encoder = JSONEncoder()
+        // A worker never writes the store: `repro run` imports its run when it ends.
         let runner = try Runner(catalog: try options.catalog(named: named), workspace: Workspace(try options.workspaceFolder),
-                                logger: ConsoleLogHandler.logger()) { progress in
+                                logger: ConsoleLogHandler.logger(), imports: false) { progress in
             FileHandle.standardOutput.write(try encoder.encode(progress) + Data("\n".utf8))
         }
         try runner.trainAlone(study, force: force)
@@ -183,7 +187,7 @@ struct ShowCommand: ParsableCommand {
         // The other seeds, each a run of its own (`repro show NAME@SEED` shows one).
         let others = try catalog.replicates(of: resolved.base).filter { $0.name != resolved.name }
         for (other, otherState) in zip(others, try options.states(others)) { print("  seed \(other.seed) (\(other.name)): \(describe(otherState))") }
-        guard case .fresh(let run) = state else { return }
+        guard case .fresh(let run) = state, run.id != nil else { return }
         guard let store = try ResultsStore.existing(workspace: try options.workspaceFolder) else { return }
         let metrics = try store.metrics(runId: run.id!)
         if !metrics.isEmpty {

@@ -12,8 +12,10 @@ struct StudyWorkers {
     let jobs: Int
 
     /// Trains `planned`, each after the studies it starts from, the longest by `estimate` first among
-    /// those ready; returns the studies that failed (the others still ran).
-    func run(_ planned: [(study: ResolvedStudy, forced: Bool)], estimate: @escaping (ResolvedStudy) -> Double) throws -> [String] {
+    /// those ready, and calls `ended` on each study whose worker ended (to import its run); returns
+    /// the studies that failed (the others still ran).
+    func run(_ planned: [(study: ResolvedStudy, forced: Bool)], estimate: @escaping (ResolvedStudy) -> Double,
+             ended imported: (ResolvedStudy) throws -> Void) throws -> [String] {
         var schedule = StudySchedule(planned.map(\.study), cores: Provenance.cores, jobs: jobs, estimate: estimate)
         let forced = Set(planned.filter(\.forced).map(\.study.name))
         let ended = EndedQueue()
@@ -22,8 +24,11 @@ struct StudyWorkers {
             while let study = schedule.start() {
                 try launch(study.name, forced: forced.contains(study.name), threads: schedule.running[study.name]!, ended: ended)
             }
-            let (name, problem) = ended.next()
+            var (name, problem) = ended.next()
             Console.shared.finished(name)
+            if let study = planned.first(where: { $0.study.name == name })?.study {
+                do { try imported(study) } catch { problem = problem ?? "ended, but its run could not be imported: \(error)" }
+            }
             let dropped = schedule.finish(name, succeeded: problem == nil)
             if let problem {
                 failures.append(name)

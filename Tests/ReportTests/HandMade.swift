@@ -60,31 +60,29 @@ struct HandMade {
     func store() throws -> ResultsStore { try ResultsStore(workspace: workspace) }
 
     /// Records a run of `study`: its curve (held-out loss where given), its metrics and the tensors
-    /// it loaded and started fresh, then finishes it, unless `status` says otherwise. `hash`
-    /// defaults to the study's current one.
+    /// it loaded and started fresh, then finishes it and imports it, unless `status` says otherwise
+    /// (a failed run is imported as failed; a running one stays in its run folder, as a trainer
+    /// leaves it). `hash` defaults to the study's current one.
     @discardableResult
     func run(_ study: String, status: RunStatus = .finished, hash: String? = nil, metrics: [String: Double] = [:],
              blind: [String: Double] = [:], curve: [(step: Int, train: Double, heldOut: Double?)] = [],
              loaded: String = #"["a", "b"]"#, fresh: String = #"["c"]"#) throws -> RunRecord {
         let resolved = try catalog.study(named: study)
-        let store = try store()
-        let run = try store.begin(RunRecord(
-            id: nil, study: study, hash: hash ?? resolved.hash, profile: "", canonical: resolved.canonical, status: .running,
-            startedAt: Date(timeIntervalSince1970: 1_750_000_000), finishedAt: nil, seconds: nil, commit: "0123456789abcdef",
-            engine: "engine-1", blas: "SkylakeX", machine: "test machine, 2 cores", pid: 1, error: nil,
-            loadedTensors: loaded, freshTensors: fresh))
-        try store.append(curve.map { CurvePoint(runId: run.id!, step: $0.step, epoch: Double($0.step) / 32, trainLoss: $0.train, learningRate: 1e-4, evalLoss: $0.heldOut) })
-        switch status {
-        case .finished:
-            let records = metrics.map { MetricRecord(runId: run.id!, condition: MetricName.image, name: $0.key, value: $0.value) }
-                + blind.map { MetricRecord(runId: run.id!, condition: MetricName.blind, name: $0.key, value: $0.value) }
-            try store.finish(runId: run.id!, metrics: records, seconds: 1)
-        case .failed:
-            try store.fail(runId: run.id!, error: "out of memory")
-        case .running:
-            break
+        var file = RunFile(run: RunRecord(
+            id: nil, study: study, hash: hash ?? resolved.hash, profile: "", canonical: resolved.canonical, status: status,
+            startedAt: Date(timeIntervalSince1970: 1_750_000_000), finishedAt: nil, seconds: status == .finished ? 1 : nil,
+            commit: "0123456789abcdef", engine: "engine-1", blas: "SkylakeX", machine: "test machine, 2 cores", pid: 1,
+            error: status == .failed ? "out of memory" : nil, loadedTensors: loaded, freshTensors: fresh, key: UUID().uuidString))
+        file.curve = curve.map { CurvePoint(runId: 0, step: $0.step, epoch: Double($0.step) / 32, trainLoss: $0.train, learningRate: 1e-4, evalLoss: $0.heldOut) }
+        if status == .finished {
+            file.metrics = metrics.map { MetricRecord(runId: 0, condition: MetricName.image, name: $0.key, value: $0.value) }
+                + blind.map { MetricRecord(runId: 0, condition: MetricName.blind, name: $0.key, value: $0.value) }
         }
-        return try store.run(id: run.id!)!
+        guard status == .running else { return try store().importRun(file) }
+        let folder = RunFolder(url: Workspace(workspace).runFolder(study: study, hash: file.run.hash))
+        try folder.create()
+        try file.write(to: folder)
+        return file.run
     }
 
     /// A falling training curve with a little deterministic wobble, and held-out loss every

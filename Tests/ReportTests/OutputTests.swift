@@ -16,7 +16,7 @@ import Testing
         #expect(results.results.keys.sorted() == ["exp01-medium-default"])
         #expect(results.missing.map(\.description) == [
             "exp02-small-default has no finished run for its current configuration (its last run failed: out of memory); run `repro run exp02`",
-            "exp03-medium-enhanced has no finished run for its current configuration (a run is under way, process 1); run `repro run exp03`",
+            "exp03-medium-enhanced has no finished run for its current configuration (its run was interrupted; it resumes from its last saved state); run `repro run exp03`",
             "exp04-small-enhanced has no finished run for its current configuration (the stored runs are for an earlier configuration); run `repro run exp04`",
             "exp05-large-default has no finished run for its current configuration; run `repro run exp05`",
         ])

@@ -19,10 +19,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: workspace); try? FileManager.default.removeItem(at: folder.url) }
         let runner = try RunnerTests().runner(folder, workspace)
         try runner.run([])
-        let run = try #require(try runner.store.latestRun(study: "lm"))
+        let run = try #require(try runner.store!.latestRun(study: "lm"))
         #expect(run.status == .finished)
         let weights = try Data(contentsOf: runner.workspace.runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors"))
-        return (try runner.store.curve(runId: run.id!), try runner.store.checkpoints(runId: run.id!), weights)
+        return (try runner.store!.curve(runId: run.id!), try runner.store!.checkpoints(runId: run.id!), weights)
     }
 
     @Test func curvePointsFallEveryEvalEveryStepsAndAtCheckpointsWithoutChangingWhatTrains() throws {

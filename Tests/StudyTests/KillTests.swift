@@ -32,22 +32,24 @@ import Testing
                      "\(path) is older than \(source.file): the binary these tests run is stale; run `swift build` first (make test does)")
     }
 
-    /// That `process` was killed by SIGKILL (not ended on its own just before the signal), and that
-    /// the study's latest run in `workspace` was not finished when it died.
-    /// Whether the kill ended the process (not the run ending by itself) before the run was stored as finished.
+    /// Whether the kill ended the process (not the run ending by itself) before the store held the
+    /// run as finished (a run file that ended but is not imported yet counts as killed mid-run: the
+    /// next `repro run` must import it).
     static func killedMidRun(_ process: Process, workspace: URL, study: String) throws -> Bool {
         guard process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL else { return false }
-        guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return true }
-        return try ResultsStore(workspace: workspace).latestRun(study: study)?.status != .finished
+        return try !storedFinished(workspace, study: study)
     }
 
     static func expectKilledMidRun(_ process: Process, workspace: URL, study: String) throws {
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
                 "the run ended by itself (reason \(process.terminationReason.rawValue), status \(process.terminationStatus)), not by the kill")
-        let path = workspace.appendingPathComponent("results.sqlite").path
-        guard FileManager.default.fileExists(atPath: path) else { return }  // killed before the store was made
-        let run = try ResultsStore(workspace: workspace).latestRun(study: study)
-        #expect(run?.status != .finished, "the run had finished before the kill")
+        #expect(try !storedFinished(workspace, study: study), "the run had finished before the kill")
+    }
+
+    /// Whether the workspace's store holds a finished run of `study`.
+    static func storedFinished(_ workspace: URL, study: String) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: workspace.appendingPathComponent("results.sqlite").path) else { return false }
+        return try ResultsStore(workspace: workspace).latestRun(study: study)?.status == .finished
     }
 
     func repro(_ arguments: [String]) throws -> Process {
@@ -60,11 +62,11 @@ import Testing
         return process
     }
 
-    /// Curve points stored so far in a workspace (0 before the store exists).
+    /// Curve points the workspace's run files hold so far (0 before the first is written); a
+    /// trainer writes its run file at every checkpoint and saved state.
     func storedSteps(_ workspace: URL) -> Int {
-        let path = workspace.appendingPathComponent("results.sqlite").path
-        guard FileManager.default.fileExists(atPath: path), let queue = try? DatabaseQueue(path: path) else { return 0 }
-        return (try? queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM curve") ?? 0 }) ?? 0
+        let folders = (try? FileManager.default.contentsOfDirectory(at: workspace.appendingPathComponent("runs"), includingPropertiesForKeys: nil)) ?? []
+        return folders.reduce(0) { count, folder in count + (((try? RunFile.read(RunFolder(url: folder))) ?? nil)?.curve.count ?? 0) }
     }
 
     @Test func aRunKilledMidTrainingResumesToTheSameResult() throws {
@@ -106,8 +108,8 @@ import Testing
             #expect(try store.integrityCheck() == "ok")
             return (metrics, try store.curve(runId: run.id!).withoutRunId, weights)
         }
-        // The same run continued (a fresh start would make a new run record, and the same numbers).
-        #expect(try ResultsStore(workspace: killed).latestRun(study: "lm")?.id == interrupted.id)
+        // The same run continued (a fresh start would make a new run, with a key of its own, and the same numbers).
+        #expect(try ResultsStore(workspace: killed).latestRun(study: "lm")?.key == interrupted.key)
         let (a, b) = (try results(killed), try results(whole))
         #expect(a.0 == b.0, "killed after \(killedAt) steps")
         // The whole curve: training loss, and the held-out and training-slice points (every 2 steps here).

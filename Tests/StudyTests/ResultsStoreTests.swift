@@ -59,12 +59,15 @@ import Testing
         let store = try ResultsStore(workspace: folder)
         #expect(try store.curve(runId: 1) == [CurvePoint(runId: 1, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4),
                                               CurvePoint(runId: 1, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2)])
-        #expect(try store.latestRun(study: "exp09")?.commit == "c0ffee")
-        try store.append([CurvePoint(runId: 1, step: 3, epoch: 0.3, trainLoss: 1.5, learningRate: 1e-4, evalLoss: 2.1, trainEvalLoss: 1.4)])
-        #expect(try store.curve(runId: 1).last?.trainEvalLoss == 1.4)
+        #expect(try store.latestRun(study: "exp09")?.commit == "c0ffee" && store.latestRun(study: "exp09")?.key == nil)
+        var file = RunFile(run: Self.run(status: .finished))
+        file.curve = [CurvePoint(runId: 0, step: 3, epoch: 0.3, trainLoss: 1.5, learningRate: 1e-4, evalLoss: 2.1, trainEvalLoss: 1.4)]
+        let imported = try store.importRun(file)
+        #expect(imported.id == 2)
+        #expect(try store.curve(runId: 2).last?.trainEvalLoss == 1.4)
         let queue = try DatabaseQueue(path: path)
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT schemaVersion FROM store") } == ResultsStore.schemaVersion)
-        #expect(try queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == ["v1", "v2"])
+        #expect(try queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == ["v1", "v2", "v3"])
         // Read-only, the migrated store opens.
         _ = try ResultsStore(workspace: folder, readOnly: true)
     }
@@ -77,40 +80,58 @@ import Testing
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
+    static func run(status: RunStatus, key: String = "run-key", error: String? = nil) -> RunRecord {
+        RunRecord(id: nil, study: "exp03", hash: "abc", profile: "full", canonical: "{}", status: status,
+                  startedAt: Date(timeIntervalSince1970: 1_000_000), finishedAt: Date(timeIntervalSince1970: 1_000_100),
+                  seconds: status == .finished ? 12.5 : nil, commit: "c0ffee", engine: "engine-1", blas: "OpenBLAS Zen",
+                  machine: "test", pid: 0, error: error, loadedTensors: #"["a"]"#, freshTensors: #"["b","c"]"#, key: key)
+    }
+
+    /// A run file imported into the store reads back record by record, with the store's run id.
     @Test func everyRecordRoundTrips() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try ResultsStore(workspace: folder)
-        let started = RunRecord(id: nil, study: "exp03", hash: "abc", profile: "full", canonical: "{}", status: .running,
-                                startedAt: Date(timeIntervalSince1970: 1_000_000), finishedAt: nil, seconds: nil, commit: "c0ffee",
-                                engine: "engine-1", blas: "OpenBLAS Zen", machine: "test", pid: 42, error: nil,
-                                loadedTensors: "[]", freshTensors: "[]")
-        let run = try store.begin(started)
-        let id = try #require(run.id)
-        let points = [CurvePoint(runId: id, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4),
-                      CurvePoint(runId: id, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2, trainEvalLoss: 1.9)]
-        try store.append(points)
-        try store.record(CheckpointRecord(runId: id, step: 2, path: "runs/x/step-2", sha256: "ff", evalLoss: 2.2, best: false))
-        try store.record(ArtifactRecord(runId: id, kind: "model", path: "runs/x/model", sha256: "ee"))
-        try store.recordTensors(runId: id, loaded: ["a"], fresh: ["b", "c"])
-        try store.markBest(runId: id, step: 2)
-        let metrics = [MetricRecord(runId: id, condition: "image", name: "rouge1", value: 0.25),
-                       MetricRecord(runId: id, condition: "blind", name: "rouge1", value: 0.125)]
-        try store.finish(runId: id, metrics: metrics, seconds: 12.5)
+        var file = RunFile(run: Self.run(status: .finished))
+        file.curve = [CurvePoint(runId: 0, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4),
+                      CurvePoint(runId: 0, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4, evalLoss: 2.2, trainEvalLoss: 1.9)]
+        file.checkpoints = [CheckpointRecord(runId: 0, step: 2, path: "runs/x/step-2", sha256: "ff", evalLoss: 2.2, best: true)]
+        file.artifacts = [ArtifactRecord(runId: 0, kind: "model", path: "runs/x/model", sha256: "ee")]
+        file.metrics = [MetricRecord(runId: 0, condition: "image", name: "rouge1", value: 0.25),
+                        MetricRecord(runId: 0, condition: "blind", name: "rouge1", value: 0.125)]
+        let id = try #require(try store.importRun(file).id)
 
         let reopened = try ResultsStore(workspace: folder)
         let stored = try #require(try reopened.latestRun(study: "exp03", hash: "abc"))
-        #expect(stored.status == .finished && stored.seconds == 12.5 && stored.pid == 0 && stored.commit == "c0ffee")
+        #expect(stored.status == .finished && stored.seconds == 12.5 && stored.pid == 0 && stored.commit == "c0ffee" && stored.key == "run-key")
         #expect(stored.loadedTensors == #"["a"]"# && stored.freshTensors == #"["b","c"]"#)
-        #expect(try reopened.curve(runId: id) == points)
-        #expect(try reopened.metrics(runId: id).sorted { $0.condition < $1.condition } == metrics.sorted { $0.condition < $1.condition })
-        #expect(try reopened.checkpoints(runId: id).map(\.best) == [true])
+        func withId<T>(_ records: [T], _ set: (inout T) -> Void) -> [T] { records.map { var record = $0; set(&record); return record } }
+        #expect(try reopened.curve(runId: id) == withId(file.curve) { $0.runId = id })
+        #expect(try reopened.metrics(runId: id).sorted { $0.condition < $1.condition } == withId(file.metrics) { $0.runId = id }.sorted { $0.condition < $1.condition })
+        #expect(try reopened.checkpoints(runId: id) == withId(file.checkpoints) { $0.runId = id })
         #expect(try reopened.artifacts(runId: id).map(\.kind) == ["model"])
         #expect(try reopened.latestRun(study: "exp03", hash: "other") == nil)
         #expect(try reopened.integrityCheck() == "ok")
+    }
 
-        // A resumed run drops the curve its interrupted process wrote past the resume state.
-        try reopened.truncateCurve(runId: id, after: 1)
-        #expect(try reopened.curve(runId: id).map(\.step) == [1])
+    /// The same run is imported once; a run that failed, was resumed and finished replaces its
+    /// failed record under the same id, without the failed attempt's rows.
+    @Test func aRunIsImportedOnceAndItsLaterEndReplacesAnEarlierOne() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try ResultsStore(workspace: folder)
+        var failed = RunFile(run: Self.run(status: .failed, error: "out of memory"))
+        failed.curve = [CurvePoint(runId: 0, step: 1, epoch: 0.1, trainLoss: 2.5, learningRate: 1e-4)]
+        let first = try store.importRun(failed)
+        #expect(try store.importRun(failed) == first)
+        #expect(try store.hasImported(failed.run))
+        var finished = RunFile(run: Self.run(status: .finished))
+        finished.curve = [CurvePoint(runId: 0, step: 2, epoch: 0.2, trainLoss: 2.0, learningRate: 1e-4)]
+        #expect(try !store.hasImported(finished.run))
+        let second = try store.importRun(finished)
+        #expect(second.id == first.id && second.status == .finished && second.error == nil)
+        #expect(try store.curve(runId: second.id!).map(\.step) == [2])
+        let queue = try DatabaseQueue(path: folder.appendingPathComponent("results.sqlite").path)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") } == 1)
     }
 }

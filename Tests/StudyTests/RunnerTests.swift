@@ -60,11 +60,11 @@ struct Interruption: Error {}
 
     /// Metrics and the final weights of a workspace's run of `lm`.
     func results(_ runner: Runner) throws -> (metrics: [String: Double], weights: Data, curve: [CurvePoint]) {
-        let run = try #require(try runner.store.latestRun(study: "lm"))
+        let run = try #require(try runner.store!.latestRun(study: "lm"))
         #expect(run.status == .finished)
-        let metrics = Dictionary(uniqueKeysWithValues: try runner.store.metrics(runId: run.id!).map { ("\($0.condition).\($0.name)", $0.value) })
+        let metrics = Dictionary(uniqueKeysWithValues: try runner.store!.metrics(runId: run.id!).map { ("\($0.condition).\($0.name)", $0.value) })
         let weights = try Data(contentsOf: runner.workspace.runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors"))
-        return (metrics, weights, try runner.store.curve(runId: run.id!).withoutRunId)
+        return (metrics, weights, try runner.store!.curve(runId: run.id!).withoutRunId)
     }
 
     @Test(arguments: [4, 6])
@@ -104,9 +104,9 @@ struct Interruption: Error {}
             #expect(error.problem.hasPrefix("the training loss became ") && error.problem.contains(" at step "))
             #expect(error.problem.contains("no state was saved before it"), "\(error.problem)")
         }
-        let run = try #require(try runner.store.latestRun(study: "lm"))
+        let run = try #require(try runner.store!.latestRun(study: "lm"))
         #expect(run.status == .failed)
-        #expect(try runner.store.metrics(runId: run.id!).isEmpty)
+        #expect(try runner.store!.metrics(runId: run.id!).isEmpty)
     }
 
     /// A study's saved model that no longer matches its recorded sha256 is named, not trained on.
@@ -115,7 +115,7 @@ struct Interruption: Error {}
         let url = workspace()
         defer { try? FileManager.default.removeItem(at: url); try? FileManager.default.removeItem(at: folder.url) }
         try runner(folder, url).run(["lm"])
-        let run = try #require(try runner(folder, url).store.latestRun(study: "lm"))
+        let run = try #require(try runner(folder, url).store!.latestRun(study: "lm"))
         let model = Workspace(url).runFolder(study: "lm", hash: run.hash).appendingPathComponent("model/model.safetensors")
         var bytes = try Data(contentsOf: model)
         bytes[bytes.count - 1] ^= 0x01
