@@ -22,6 +22,8 @@ PROFILE ?=
 # SEEDS=1 (a count, list or range) replaces the experiments' seeds: one seed for a quick look; its
 # outputs go under .build/ too, beside the committed ones.
 SEEDS ?=
+# EXECUTOR=slurm trains each study as a job on the Slurm cluster this machine submits to (README).
+EXECUTOR ?=
 OUTPUTS := .build/outputs$(if $(PROFILE),-$(PROFILE))$(if $(SEEDS),-seeds-$(SEEDS))
 PAPER_DIR := $(if $(PROFILE)$(SEEDS),$(OUTPUTS)/paper,paper)
 FIGURES_DIR := $(if $(PROFILE)$(SEEDS),$(OUTPUTS)/figures,figures)
@@ -30,9 +32,9 @@ REPORT_FLAGS := $(RUN_FLAGS) --output $(PAPER_DIR) --figures $(FIGURES_DIR)
 
 ## paper: the full reproduction: train and evaluate every study that is not fresh (each experiment
 ## with its seeds), then the figures, tables, check and report from the stored results, each written
-## once (PROFILE=quick for the toy profile, SEEDS=1 for one seed per experiment)
+## once (PROFILE=quick for the toy profile, SEEDS=1 for one seed per experiment, EXECUTOR=slurm on a cluster)
 paper: build
-	$(REPRO) run $(RUN_FLAGS)
+	$(REPRO) run $(RUN_FLAGS) $(if $(EXECUTOR),--executor $(EXECUTOR))
 	$(REPRO) report $(REPORT_FLAGS)
 
 ## test: install what is missing, build, and run every test; temporary files (the tests' and
@@ -133,6 +135,9 @@ test: deps test-deps
 	.build/debug/repro report --profile quick --workspace .build/quick-workspace --output .build/quick-paper --figures .build/quick-figures > /dev/null
 	grep -q "^\*\*Retention control\.\*\* Positive control for retention (not in the paper)" .build/quick-paper/report.md
 	tools/check_html.sh --self-test .build/quick-paper/report.html .build/quick-browser
+	@# The quick profile through a real one-node Slurm cluster (Debian's packages, started and stopped by the
+	@# script): the same bits as the local run above, resume after a cancelled job, failures and bad input.
+	bash Tests/Slurm/executor.sh .build/debug/repro .build/quick-workspace
 
 ## deps: the system libraries (OpenBLAS, Cairo, SQLite, DejaVu fonts), via apt-get when root
 deps:

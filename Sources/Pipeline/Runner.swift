@@ -49,7 +49,7 @@ public final class Runner {
     }
 
     /// The study's run folder for its current configuration.
-    func folder(of study: ResolvedStudy) -> RunFolder { RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash)) }
+    public func folder(of study: ResolvedStudy) -> RunFolder { RunFolder(url: workspace.runFolder(study: study.name, hash: study.hash)) }
 
     /// Copies the study's run into the store if it ended and is not there as it ended (a writing
     /// runner only); returns the stored record, or nil.
@@ -125,7 +125,7 @@ public final class Runner {
             recorder = try RunRecorder(resuming: folder)
             logger.info("\(study.name): resuming the interrupted run from its last saved state")
         } else {
-            if FileManager.default.fileExists(atPath: folder.url.path) { try FileManager.default.removeItem(at: folder.url) }
+            try folder.clear()
             try folder.create()
             recorder = try RunRecorder(starting: Provenance.newRun(study: study, profile: catalog.profile), folder: folder)
         }

@@ -32,6 +32,8 @@ public struct ResolvedStudy: Sendable {
 public struct StudyCatalog: Sendable {
     public let directory: URL
     public let profile: String?
+    /// What the profile's `[slurm]` table asks of `repro run --executor slurm` (empty without one).
+    public var cluster = ClusterSettings()
     /// In dependency order: each study after those it needs.
     public let studies: [ResolvedStudy]
 
@@ -139,7 +141,9 @@ public struct StudyCatalog: Sendable {
                                               data: study.data, canonical: canonical, hash: hash, dependencies: needs, gateFiles: gateFiles))
             }
         }
-        return StudyCatalog(directory: directory, profile: profile, studies: resolved)
+        var catalog = StudyCatalog(directory: directory, profile: profile, studies: resolved)
+        catalog.cluster = profileTree?.cluster ?? ClusterSettings()
+        return catalog
     }
 
     /// The replicates of the study `name` names (a study file's name or unique prefix: every seed;
@@ -524,7 +528,45 @@ struct TreeLoader {
                 perStudy[study] = SourcedTree(fields: fields, file: url.path)
             }
         }
-        return Profile(everyStudy: tree, perStudy: perStudy)
+        var cluster = ClusterSettings()
+        if let slurm = tree.fields.removeValue(forKey: "slurm") {
+            guard let table = slurm.table else { throw StudyError(file: url.path, key: "slurm", problem: "expected a table") }
+            for (key, value) in table {
+                switch (key, value) {
+                case ("partition", .string(let text)): cluster.partition = text
+                case ("time", .string(let text)): cluster.time = text
+                case ("sbatch_args", .array(let items)):
+                    cluster.sbatchArguments = try items.map {
+                        guard case .string(let text) = $0 else {
+                            throw StudyError(file: url.path, key: "slurm.sbatch_args", problem: "expected a list of strings, like [\"--account=lab\"]")
+                        }
+                        return text
+                    }
+                case ("partition", _), ("time", _):
+                    throw StudyError(file: url.path, key: "slurm.\(key)", problem: "expected a string")
+                case ("sbatch_args", _):
+                    throw StudyError(file: url.path, key: "slurm.sbatch_args", problem: "expected a list of strings, like [\"--account=lab\"]")
+                default:
+                    throw StudyError(file: url.path, key: "slurm.\(key)", problem: "unknown key; [slurm] takes partition, time and sbatch_args")
+                }
+            }
+        }
+        return Profile(everyStudy: tree, perStudy: perStudy, cluster: cluster)
+    }
+}
+
+/// How `repro run --executor slurm` submits its jobs, from a profile's `[slurm]` table; the
+/// command line's options take precedence.
+public struct ClusterSettings: Sendable, Equatable {
+    /// `sbatch --partition` (the cluster's default when nil).
+    public var partition: String?
+    /// `sbatch --time`, in any form Slurm takes ("30", "1:00:00", "2-00").
+    public var time: String?
+    /// Further `sbatch` arguments, one per item (`["--account=lab", "--qos=short"]`).
+    public var sbatchArguments: [String] = []
+
+    public init(partition: String? = nil, time: String? = nil, sbatchArguments: [String] = []) {
+        (self.partition, self.time, self.sbatchArguments) = (partition, time, sbatchArguments)
     }
 }
 
@@ -532,6 +574,7 @@ struct TreeLoader {
 struct Profile {
     let everyStudy: SourcedTree
     let perStudy: [String: SourcedTree]
+    let cluster: ClusterSettings
 
     func apply(to tree: SourcedTree, study: String) -> SourcedTree {
         var out = tree

@@ -51,6 +51,18 @@ public struct RunFolder: Sendable {
     public var model: URL { url.appendingPathComponent("model") }
     public var outputs: URL { url.appendingPathComponent("outputs") }
 
+    /// A cluster's job keeps its files in the run folder under this prefix: its log
+    /// (`slurm-JOBID.log`) and the id of the job submitted last (`slurm-job`).
+    public static let jobFilePrefix = "slurm-"
+    public var submittedJob: URL { url.appendingPathComponent("\(Self.jobFilePrefix)job") }
+    public func jobLog(_ id: String) -> URL { url.appendingPathComponent("\(Self.jobFilePrefix)\(id).log") }
+
+    /// Empties the folder for a run that starts over, keeping the files of the job that runs it.
+    public func clear() throws {
+        let items = (try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? []
+        for item in items where !item.lastPathComponent.hasPrefix(Self.jobFilePrefix) { try FileManager.default.removeItem(at: item) }
+    }
+
     public func create() throws {
         for folder in [url, checkpoints, outputs] {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

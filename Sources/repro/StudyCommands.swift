@@ -51,6 +51,7 @@ struct RunCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: StudyOptions
+    @OptionGroup(title: "Executor") var execution: ExecutorOptions
     @Argument(help: "Studies to run (file name or unique prefix); all when none.") var studies: [String] = []
     @Flag(help: "Recompute the named studies (all, with no name) even when fresh.") var force = false
     @Flag(help: "Say what would run and why, without training.") var dryRun = false
@@ -73,6 +74,16 @@ struct RunCommand: ParsableCommand {
         let runner = try options.runner(named: studies)
         let planned = try runner.plan(studies, force: force)
         if planned.isEmpty { return print("Nothing to train: every study is fresh.") }
+        if execution.executor == .slurm {
+            let executor = SlurmExecutor(options: options, named: studies, settings: execution.settings(runner.catalog.cluster), runner: runner)
+            let jobs = try executor.submit(planned)
+            if execution.detach {
+                return print("\(jobs.count) job\(jobs.count == 1 ? "" : "s") on Slurm; `repro status` shows them, and any later repro command imports the runs they finish.")
+            }
+            let failures = try executor.watch(jobs)
+            if !failures.isEmpty { throw StudiesFailed(failed: failures, of: planned.count) }
+            return
+        }
         // Side by side only pays when some study leaves a core free.
         guard jobs > 1, planned.count > 1, planned.contains(where: { $0.study.threads < Provenance.cores }) else {
             for (study, forced) in planned {
@@ -102,12 +113,21 @@ struct WorkerCommand: ParsableCommand {
     @Argument(help: "The study to train.") var study: String
     @Flag(help: "Recompute it even when fresh.") var force = false
     @Option(help: "The studies `repro run` named, to which its --seeds applied (the same catalog as it had).") var named: [String] = []
+    @Flag(help: "Submitted as a cluster job, whose run folder the submitting machine made.") var submitted = false
 
     func run() throws {
+        let catalog = try options.catalog(named: named)
+        let workspace = Workspace(try options.workspaceFolder)
+        if submitted {
+            let trained = try catalog.study(named: study)
+            let folder = workspace.runFolder(study: trained.name, hash: trained.hash)
+            guard FileManager.default.fileExists(atPath: folder.path) else {
+                throw SlurmError("\(folder.path) does not exist on \(ProcessInfo.processInfo.hostName), though repro run made it before submitting the job: every node must see the workspace at the same path")
+            }
+        }
         let encoder = JSONEncoder()
         // A worker never writes the store: `repro run` imports its run when it ends.
-        let runner = try Runner(catalog: try options.catalog(named: named), workspace: Workspace(try options.workspaceFolder),
-                                logger: ConsoleLogHandler.logger(), imports: false) { progress in
+        let runner = try Runner(catalog: catalog, workspace: workspace, logger: ConsoleLogHandler.logger(), imports: false) { progress in
             FileHandle.standardOutput.write(try encoder.encode(progress) + Data("\n".utf8))
         }
         try runner.trainAlone(study, force: force)
@@ -132,8 +152,14 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let catalog = try options.catalog()
         let width = catalog.studies.map(\.name.count).max() ?? 0
-        for (study, state) in zip(catalog.studies, try options.states(catalog.studies)) {
-            print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(state))")
+        let workspace = Workspace(try options.workspaceFolder)
+        let folders = catalog.studies.map { RunFolder(url: workspace.runFolder(study: $0.name, hash: $0.hash)) }
+        // Slurm is asked only when some study was submitted to it.
+        let jobs = folders.contains { Slurm.submittedJob($0) != nil } ? try Slurm.jobs() : [:]
+        for (study, (state, folder)) in zip(catalog.studies, zip(try options.states(catalog.studies), folders)) {
+            var job = ""
+            if case .fresh = state {} else if let id = Slurm.submittedJob(folder), let listed = jobs[id] { job = "; Slurm job \(id): \(listed.description)" }
+            print("\(study.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(state))\(job)")
             if why, case .stale(let reasons) = state {
                 for reason in reasons.prefix(12) { print("    \(reason)") }
                 if reasons.count > 12 { print("    ... and \(reasons.count - 12) more") }

@@ -83,13 +83,15 @@ struct StudyWorkers {
 }
 
 extension StudyWorkers {
-    /// A worker's line: progress for the bar, anything else printed as it is.
-    fileprivate static func show(_ line: String) {
+    /// A worker's line: progress for the bar (then true), anything else printed as it is.
+    @discardableResult
+    static func show(_ line: String) -> Bool {
         if line.hasPrefix("{"), let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(line.utf8)) {
             Console.shared.progress(progress)
-        } else {
-            Console.shared.line(line)
+            return true
         }
+        Console.shared.line(line)
+        return false
     }
 }
 
