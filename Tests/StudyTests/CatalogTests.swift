@@ -69,6 +69,24 @@ let defaults = """
         #expect(try quick.study(named: "exp").hash != exp.hash)
     }
 
+    /// A profile's `[slurm]` table sets how `repro run --executor slurm` submits, hashes nothing, and
+    /// a key it does not take or a value of the wrong type is named.
+    @Test func aProfilesSlurmTableSetsTheClusterSettings() throws {
+        let study = "extends = \"defaults.toml\"\nkind = \"language\"\n"
+        let folder = try StudyFolder([
+            "defaults.toml": defaults, "lm.toml": study,
+            "profiles/cluster.toml": "[slurm]\npartition = \"gpu\"\ntime = \"1:00:00\"\nsbatch_args = [\"--account=lab\", \"--qos=short\"]\n",
+            "profiles/unknown.toml": "[slurm]\nnodes = 2\n",
+            "profiles/mistyped.toml": "[slurm]\nsbatch_args = \"--account=lab\"\n",
+        ])
+        let cluster = try folder.load(profile: "cluster")
+        #expect(cluster.cluster == ClusterSettings(partition: "gpu", time: "1:00:00", sbatchArguments: ["--account=lab", "--qos=short"]))
+        #expect(try cluster.study(named: "lm").hash == folder.load().study(named: "lm").hash)
+        #expect(try folder.load().cluster == ClusterSettings())
+        #expect(folder.problems(profile: "unknown") == ["studies/profiles/unknown.toml: slurm.nodes: unknown key; [slurm] takes partition, time and sbatch_args"])
+        #expect(folder.problems(profile: "mistyped") == [#"studies/profiles/mistyped.toml: slurm.sbatch_args: expected a list of strings, like ["--account=lab"]"#])
+    }
+
     @Test func hashIgnoresKeyOrderCommentsAndWhitespaceButNotValues() throws {
         let a = try StudyFolder(["defaults.toml": defaults, "s.toml": "extends = \"defaults.toml\"\n[train]\nepochs = 2\nseed = 7\n"])
         let b = try StudyFolder(["defaults.toml": defaults,
