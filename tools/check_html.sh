@@ -1,7 +1,8 @@
 #!/bin/sh
 # Loads the report page (report.html) in headless Chromium and fails unless it renders as a page:
 # - the browser's DOM holds Figure 2 as an inline <svg>, and no chart figure lacks its SVG;
-# - Table 1, Table 2, the claims and the provenance are <table> elements under their captions;
+# - Table 1, Table 2, the ablations, the retention control, the claims and the provenance are
+#   <table> elements under their captions;
 # - the browser logged no console message (an error in the page, or a load that the page's content
 #   security policy blocked: the page must fetch nothing);
 # - screenshots at a phone's width (412 px) and a desktop's (1280 px) are PNGs of that width that
@@ -81,7 +82,7 @@ check() {
     ! grep -q '<figure class="chart missing">' "$dom" || fail "a figure's SVG is missing: $(grep -A1 '<figure class="chart missing">' "$dom" | tail -1)"
 
     # The tables, each a <table> right under its caption.
-    for table in "Table 1" "Table 2" "Claims" "Provenance"; do
+    for table in "Table 1" "Table 2" "Ablation" "Retention control" "Claims" "Provenance"; do
         grep -A2 "<figcaption><strong>$table\.</strong>" "$dom" | grep -q '^<table>' || fail "no <table> of $table in the DOM"
     done
 
@@ -111,7 +112,7 @@ check() {
         echo "check_html: $file does not render as the report:$failures"
         return 1
     fi
-    echo "check_html: $file renders in $("$browser" --version 2> /dev/null | head -1): $svgs figures as inline SVG (Figure 2 among them), Tables 1-2, the claims and the provenance as tables, no console message; screenshots in $output/$name.phone.png and $name.desktop.png"
+    echo "check_html: $file renders in $("$browser" --version 2> /dev/null | head -1): $svgs figures as inline SVG (Figure 2 among them), Tables 1-2, the ablations, the retention control, the claims and the provenance as tables, no console message; screenshots in $output/$name.phone.png and $name.desktop.png"
 }
 
 check "$page" page
