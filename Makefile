@@ -52,6 +52,8 @@ test: deps test-deps
 	@# The data commands describe the studies' data (96x96 scenes of at most 2 objects), not the code's defaults.
 	.build/debug/repro data stats > .build/data-stats.txt
 	grep -q "1-2 objects, text in 30% of scenes, 96x96 pixels" .build/data-stats.txt
+	grep -q "^Retention control (rows like the instruction mixture's, on scenes of their own): 1000 train, 250 test" .build/data-stats.txt
+	.build/debug/repro data preview --corpus retention-control --count 4 --output .build/data-preview-retention.png
 	@# README's study-file reference is what `repro keys` prints (`make keys` rewrites it).
 	.build/debug/repro keys > .build/study-keys.md
 	awk '/^<!-- BEGIN study keys/{f=1;next}/^<!-- END study keys/{f=0}f' README.md | diff .build/study-keys.md -

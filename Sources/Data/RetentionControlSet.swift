@@ -7,7 +7,12 @@ public struct RetentionControlSet: Sendable {
     public let train: [PretrainingSample]
     public let test: [PretrainingSample]
 
-    public init(recipe: DataRecipe, forms: PretrainingSample.Form...) {
+    /// The forms of the base model's instruction mixture, which the positive control trains on.
+    public static let instructionForms: [PretrainingSample.Form] = [.caption, .question, .longForm]
+
+    public init(recipe: DataRecipe, forms: PretrainingSample.Form...) { self.init(recipe: recipe, forms: forms) }
+
+    public init(recipe: DataRecipe, forms: [PretrainingSample.Form]) {
         let corpus = PretrainingCorpus(recipe: recipe, scenes: recipe.finetuneSamples, of: .retentionControl)
         var byScene: [[PretrainingSample]] = []
         for sample in corpus.samples where forms.contains(sample.form) {

@@ -13,7 +13,7 @@ public final class DataBundle: @unchecked Sendable {
     public private(set) lazy var finetune = FinetuneSet(recipe: recipe)
     public private(set) lazy var benchmark = Benchmark(recipe: recipe)
     /// The positive control's rows: the forms the instruct stage trains on, so that they teach the base model nothing new.
-    public private(set) lazy var retentionControl = RetentionControlSet(recipe: recipe, forms: .caption, .question, .longForm)
+    public private(set) lazy var retentionControl = RetentionControlSet(recipe: recipe, forms: RetentionControlSet.instructionForms)
 
     /// Loads the recipe's tokenizer from the workspace, training and saving it the first time.
     public init(recipe: DataRecipe, workspace: Workspace) throws {

@@ -12,7 +12,8 @@ struct DataCommand: ParsableCommand {
         abstract: "Shows and measures the data: the rendered world, its three corpora and the tokenizer.",
         discussion: """
             The project renders its own data: scenes of shapes on a 3x3 grid (sometimes with text), \
-            a pretraining corpus, a fine-tuning set shaped like VL-RewardBench and an MME-style benchmark. \
+            a pretraining corpus, a fine-tuning set shaped like VL-RewardBench, an MME-style benchmark, and the \
+            retention control's rows (like the instruction mixture's, on scenes of their own). \
             Everything is a pure function of the data recipe: by default the one a study trains on \
             (--study, resolved with its profile), or a recipe file given with --recipe.
             """,
@@ -37,7 +38,7 @@ struct RecipeOptions: ParsableArguments {
 
 /// Which data a preview shows.
 enum PreviewSource: String, ExpressibleByArgument, CaseIterable {
-    case pretraining, finetune, benchmark, vlrewardbench
+    case pretraining, finetune, benchmark, retentionControl = "retention-control", vlrewardbench
 }
 
 struct DataPreview: ParsableCommand {
@@ -87,6 +88,13 @@ struct DataPreview: ParsableCommand {
             let set = FinetuneSet(recipe: recipe)
             let labelled = set.train.map { ($0, "train") } + set.test.map { ($0, "test") }
             entries = try evenlySpaced(labelled, count).map { sample, split in try rewardEntry(sample, split: split, recipe: recipe) }
+        case .retentionControl:
+            let set = RetentionControlSet(recipe: recipe, forms: RetentionControlSet.instructionForms)
+            let labelled = set.train.map { ($0, "train") } + set.test.map { ($0, "test") }
+            entries = evenlySpaced(labelled, count).map { sample, split in
+                ContactSheet.Entry(image: recipe.image(of: sample.scene), title: "\(sample.form.rawValue) · \(split)",
+                                   lines: ["Q: " + sample.query, "A: " + sample.response])
+            }
         case .benchmark:
             let questions = Benchmark(recipe: recipe).questions
             let pairs = stride(from: 0, to: questions.count - 1, by: 2).map { (questions[$0], questions[$0 + 1]) }
@@ -186,6 +194,13 @@ struct DataStats: ParsableCommand {
         for group in QueryGroup.allCases {
             print("  \(pad(group.rawValue, 24)) train \(pad(String(finetune.train.filter { $0.group == group }.count), 5)) "
                   + "test \(finetune.test.filter { $0.group == group }.count)")
+        }
+
+        let control = RetentionControlSet(recipe: recipe, forms: RetentionControlSet.instructionForms)
+        print("\nRetention control (rows like the instruction mixture's, on scenes of their own): \(control.train.count) train, \(control.test.count) test")
+        for form in RetentionControlSet.instructionForms {
+            print("  \(pad(form.rawValue, 24)) train \(pad(String(control.train.filter { $0.form == form }.count), 5)) "
+                  + "test \(control.test.filter { $0.form == form }.count)")
         }
 
         print("\nBenchmark: \(benchmark.questions.count) questions on \(benchmark.questions.count / 2) images")
