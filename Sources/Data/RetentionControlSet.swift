@@ -10,8 +10,6 @@ public struct RetentionControlSet: Sendable {
     /// The forms of the base model's instruction mixture, which the positive control trains on.
     public static let instructionForms: [PretrainingSample.Form] = [.caption, .question, .longForm]
 
-    public init(recipe: DataRecipe, forms: PretrainingSample.Form...) { self.init(recipe: recipe, forms: forms) }
-
     public init(recipe: DataRecipe, forms: [PretrainingSample.Form]) {
         let corpus = PretrainingCorpus(recipe: recipe, scenes: recipe.finetuneSamples, of: .retentionControl)
         var byScene: [[PretrainingSample]] = []

@@ -16,6 +16,8 @@ public final class Runner {
     /// The workspace's store: opened for writing when the runner imports, else read-only (nil while
     /// the workspace has none).
     public let store: ResultsStore?
+    /// Whether this runner writes the store (imports runs that ended).
+    public let imports: Bool
     let logger: Logger
     let progress: (TrainingProgress) throws -> Void
     private var bundles: [DataRecipe: DataBundle] = [:]
@@ -28,6 +30,7 @@ public final class Runner {
         self.workspace = workspace
         self.logger = logger
         self.progress = progress
+        self.imports = imports
         if imports {
             let store = try ResultsStore(workspace: workspace.root)
             for problem in try store.importEndedRuns() { logger.warning("\(problem)") }
@@ -36,9 +39,6 @@ public final class Runner {
             store = try ResultsStore.existing(workspace: workspace.root)
         }
     }
-
-    /// Whether this runner writes the store.
-    public var imports: Bool { store?.isWritable ?? false }
 
     public func state(of study: ResolvedStudy) throws -> StudyState { try StudyState.of(study, workspace: workspace, store: store) }
 
@@ -121,7 +121,7 @@ public final class Runner {
         default: resumable = false
         }
         let recorder: RunRecorder
-        if resumable, FileManager.default.fileExists(atPath: folder.state.path), try RunFile.read(folder) != nil {
+        if resumable, FileManager.default.fileExists(atPath: folder.state.path), FileManager.default.fileExists(atPath: folder.runFile.path) {
             recorder = try RunRecorder(resuming: folder)
             logger.info("\(study.name): resuming the interrupted run from its last saved state")
         } else {
@@ -227,9 +227,7 @@ public final class Runner {
         if recorded == nil, let store, let run = try store.latestRun(study: study.name, hash: study.hash) {
             recorded = try store.artifacts(runId: run.id!)
         }
-        if let artifact = recorded?.first(where: { $0.kind == "model/\(file)" }), try sha256(of: url) != artifact.sha256 {
-            throw StudyError(file: url.path, key: nil, problem: "does not match the sha256 recorded when \(study.name) finished: the file was damaged; run `repro run \(study.name) --force`")
-        }
+        if let artifact = recorded?.first(where: { $0.kind == "model/\(file)" }) { try verifyRecorded(url, sha256: artifact.sha256, study: study.name) }
         return try SafeTensors.read(url)
     }
 

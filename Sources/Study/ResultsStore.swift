@@ -144,8 +144,6 @@ public struct ArtifactRecord: Codable, FetchableRecord, PersistableRecord, Senda
 public final class ResultsStore: Sendable {
     public let workspace: URL
     let database: DatabaseQueue
-    /// Opened for writing (the one process that imports runs), or read-only.
-    public let isWritable: Bool
 
     /// The layout version of the store, the count of its migrations; a store with migrations this
     /// repro does not know is refused, not misread.
@@ -155,7 +153,6 @@ public final class ResultsStore: Sendable {
     /// writes nothing, not even a new file: what only reads results (the report) opens it so.
     public init(workspace: URL, readOnly: Bool = false) throws {
         self.workspace = workspace
-        isWritable = !readOnly
         let path = workspace.appendingPathComponent("results.sqlite").path
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else {
@@ -362,11 +359,11 @@ public final class ResultsStore: Sendable {
     /// to import. A marker beside the run file (the file's sha256) spares reading it again.
     @discardableResult
     public func importRun(in folder: RunFolder) throws -> RunRecord? {
-        guard let bytes = try? Data(contentsOf: folder.url.appendingPathComponent(RunFile.name)) else { return nil }
+        guard let bytes = try? Data(contentsOf: folder.runFile) else { return nil }
         let marker = folder.url.appendingPathComponent(".imported")
         let digest = sha256Hex(bytes)
         if (try? String(contentsOf: marker, encoding: .utf8)) == digest { return nil }
-        let file = try RunFile.decode(bytes, path: folder.url.appendingPathComponent(RunFile.name).path)
+        let file = try RunFile.decode(bytes, path: folder.runFile.path)
         guard file.run.status != .running else { return nil }
         var stored: RunRecord?
         if try !hasImported(file.run) {

@@ -20,13 +20,10 @@ public struct RunFile: Codable, Sendable, Equatable {
 
     public init(run: RunRecord) { self.run = run }
 
-    public static let name = "run.json"
-
     /// The run file of `folder`, or nil when it has none (a run stored before run files, or none yet).
     public static func read(_ folder: RunFolder) throws -> RunFile? {
-        let url = folder.url.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try decode(try Data(contentsOf: url), path: url.path)
+        guard FileManager.default.fileExists(atPath: folder.runFile.path) else { return nil }
+        return try decode(try Data(contentsOf: folder.runFile), path: folder.runFile.path)
     }
 
     /// A run file from its bytes; `path` names it in the error.
@@ -46,25 +43,27 @@ public struct RunFile: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.sortedKeys]
         // A NaN loss is recorded as such (the run fails on it); JSON has no number for it.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try writeAtomically(try encoder.encode(self), to: folder.url.appendingPathComponent(Self.name))
+        try writeAtomically(try encoder.encode(self), to: folder.runFile)
     }
 
     /// Names the first checkpoint or artifact whose bytes no longer match the sha256 recorded when it
     /// was written (a checkpoint file since deleted is not a result and is passed over).
     public func verifyFiles(workspace: Workspace) throws {
         for checkpoint in checkpoints where FileManager.default.fileExists(atPath: workspace.absolute(checkpoint.path).path) {
-            try Self.verify(workspace.absolute(checkpoint.path), sha256: checkpoint.sha256, study: run.study)
+            try verifyRecorded(workspace.absolute(checkpoint.path), sha256: checkpoint.sha256, study: run.study)
         }
-        for artifact in artifacts { try Self.verify(workspace.absolute(artifact.path), sha256: artifact.sha256, study: run.study) }
+        for artifact in artifacts { try verifyRecorded(workspace.absolute(artifact.path), sha256: artifact.sha256, study: run.study) }
     }
+}
 
-    private static func verify(_ url: URL, sha256 expected: String, study: String) throws {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw StudyError(file: url.path, key: nil, problem: "is missing although \(study)'s run recorded it; run `repro run \(study) --force`")
-        }
-        guard try sha256(of: url) == expected else {
-            throw StudyError(file: url.path, key: nil, problem: "does not match the sha256 recorded when \(study)'s run wrote it: the file was damaged; run `repro run \(study) --force`")
-        }
+/// Names the file and what to do unless `url` exists and its bytes match the sha256 recorded when
+/// `study`'s run wrote it: a damaged result is never imported or trained on.
+public func verifyRecorded(_ url: URL, sha256 expected: String, study: String) throws {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw StudyError(file: url.path, key: nil, problem: "is missing although \(study) recorded it; run `repro run \(study) --force`")
+    }
+    guard try sha256(of: url) == expected else {
+        throw StudyError(file: url.path, key: nil, problem: "does not match the sha256 recorded when \(study) finished: the file was damaged; run `repro run \(study) --force`")
     }
 }
 
@@ -87,7 +86,7 @@ public final class RunRecorder: @unchecked Sendable {
     /// The run the folder's run file holds, continued by this process.
     public init(resuming folder: RunFolder) throws {
         guard let file = try RunFile.read(folder) else {
-            throw StudyError(file: folder.url.appendingPathComponent(RunFile.name).path, key: nil,
+            throw StudyError(file: folder.runFile.path, key: nil,
                              problem: "is missing, so the run cannot resume; delete its run folder and run the study again")
         }
         self.folder = folder

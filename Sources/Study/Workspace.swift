@@ -45,6 +45,8 @@ public struct RunFolder: Sendable {
     public init(url: URL) { self.url = url }
 
     public var state: URL { url.appendingPathComponent("state.safetensors") }
+    /// The run as its trainer keeps it (`RunFile`).
+    public var runFile: URL { url.appendingPathComponent("run.json") }
     public var checkpoints: URL { url.appendingPathComponent("checkpoints") }
     public func checkpoint(step: Int) -> URL { checkpoints.appendingPathComponent(String(format: "step-%06d.safetensors", step)) }
     /// The trained model in the Hugging Face layout (config.json, model.safetensors; adapter/ for LoRA).

@@ -92,15 +92,10 @@ struct SlurmExecutor {
         return planned.compactMap { jobs[$0.study.name] }
     }
 
-    /// The worker's command line, each argument quoted for the job's shell.
+    /// The worker's command line (a local worker's, `--submitted`), each argument quoted for the job's shell.
     func workerCommand(_ study: ResolvedStudy, forced: Bool) throws -> String {
-        let program = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).path
-        var arguments = [program, "worker", study.name, "--studies", try options.project.studiesFolder.path,
-                         "--workspace", try options.workspaceFolder.path, "--submitted"]
-        if let profile = options.profile { arguments += ["--profile", profile] }
-        if let seeds = options.project.seeds { arguments += ["--seeds", seeds] }
-        arguments += named.flatMap { ["--named", $0] }
-        if forced { arguments.append("--force") }
+        let arguments = [StudyWorkers.program.path]
+            + (try StudyWorkers.workerArguments(study.name, options: options, named: named, forced: forced)) + ["--submitted"]
         return arguments.map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
     }
 

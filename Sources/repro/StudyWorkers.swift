@@ -43,13 +43,8 @@ struct StudyWorkers {
     /// it, and its exit status goes to `ended` once its output is read to the end.
     private func launch(_ study: String, forced: Bool, threads: Int, ended: EndedQueue) throws {
         let process = Process()
-        process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        var arguments = ["worker", study, "--studies", try options.project.studiesFolder.path, "--workspace", try options.workspaceFolder.path]
-        if let profile = options.profile { arguments += ["--profile", profile] }
-        if let seeds = options.project.seeds { arguments += ["--seeds", seeds] }
-        arguments += named.flatMap { ["--named", $0] }
-        if forced { arguments.append("--force") }
-        process.arguments = arguments
+        process.executableURL = StudyWorkers.program
+        process.arguments = try Self.workerArguments(study, options: options, named: named, forced: forced)
         // One pipe for both streams keeps the worker's log lines and progress in the order written.
         let output = Pipe()
         process.standardOutput = output
@@ -83,6 +78,20 @@ struct StudyWorkers {
 }
 
 extension StudyWorkers {
+    /// This program, which each worker runs.
+    static var program: URL { Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]) }
+
+    /// The arguments of `repro worker` for `study`: the same studies, profile, seeds and workspace as
+    /// the `repro run` that starts it, so that it resolves the same catalog.
+    static func workerArguments(_ study: String, options: StudyOptions, named: [String], forced: Bool) throws -> [String] {
+        var arguments = ["worker", study, "--studies", try options.project.studiesFolder.path, "--workspace", try options.workspaceFolder.path]
+        if let profile = options.profile { arguments += ["--profile", profile] }
+        if let seeds = options.project.seeds { arguments += ["--seeds", seeds] }
+        arguments += named.flatMap { ["--named", $0] }
+        if forced { arguments.append("--force") }
+        return arguments
+    }
+
     /// A worker's line: progress for the bar (then true), anything else printed as it is.
     @discardableResult
     static func show(_ line: String) -> Bool {

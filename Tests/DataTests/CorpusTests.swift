@@ -142,7 +142,7 @@ func firstNumber(in text: String) -> Int? {
     /// fine-tuning set's, on scenes that no stage of the base model, no experiment and no benchmark draws.
     @Test func retentionControlRowsArePretrainingRowsOnScenesOfTheirOwn() {
         let recipe = DataRecipe()
-        let control = RetentionControlSet(recipe: recipe, forms: .caption, .question)
+        let control = RetentionControlSet(recipe: recipe, forms: [.caption, .question])
         let rows = control.train + control.test
         #expect(control.train.count == 1000 && control.test.count == 250, "split as the fine-tuning set")
         let scenes = rows.map(\.scene.seed)
@@ -164,9 +164,9 @@ func firstNumber(in text: String) -> Int? {
         #expect(abs(captions.count * (1 + recipe.questionsPerScene) - rows.count) <= recipe.questionsPerScene)
         for row in captions { #expect(row.response == Scene(recipe: recipe, key: row.scene).caption) }
         #expect(rows.filter { $0.form == .question }.allSatisfy { $0.skill != nil && !$0.response.isEmpty })
-        let questions = RetentionControlSet(recipe: recipe, forms: .question)
+        let questions = RetentionControlSet(recipe: recipe, forms: [.question])
         #expect((questions.train + questions.test).allSatisfy { $0.form == .question } && questions.test.count == 250)
-        #expect(RetentionControlSet(recipe: recipe, forms: .caption, .question).test == control.test, "seeded")
+        #expect(RetentionControlSet(recipe: recipe, forms: [.caption, .question]).test == control.test, "seeded")
     }
 
     @Test func hallucinationQueriesPresupposeWhatIsAbsent() {
