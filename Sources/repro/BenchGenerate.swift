@@ -30,6 +30,7 @@ struct BenchGenerate: ParsableCommand {
     @Flag(help: "Also run tools/bench_hf.py --generate (transformers on PyTorch) and print the ratios.") var reference = false
     @Option(help: "Python interpreter for --reference.") var python = "python3"
     @OptionGroup var output: OutputOptions
+    @Flag(help: "Also print where the time goes at each batch size, per op and per sgemm shape (timed again, under the profiler).") var profileOps = false
 
     func validate() throws {
         if let bad = batches.first(where: { $0 <= 0 }) { throw ValidationError("--batches: \(bad) is not a positive batch size") }
@@ -41,11 +42,18 @@ struct BenchGenerate: ParsableCommand {
         let model = InstructBlip(config: config, seed: 1)
         let options = GenerationOptions(maxNewTokens: newTokens, minNewTokens: newTokens)
         var ours: [Int: Double] = [:]
+        var profiles: [(batch: Int, report: OpProfiler.Report, calls: Int, seconds: Double)] = []
         for batch in sizes {
             let requests = syntheticRequests(config, count: batch)
             _ = try model.generate(requests, options: options)
             let (calls, elapsed) = try timeRepeatedly(seconds: seconds) { _ = try model.generate(requests, options: options) }
             ours[batch] = Double(calls * batch * newTokens) / elapsed
+            guard profileOps else { continue }
+            let profiler = OpProfiler()
+            let (profiledCalls, profiledSeconds) = try OpProfiler.$current.withValue(profiler) {
+                try timeRepeatedly(seconds: seconds) { _ = try model.generate(requests, options: options) }
+            }
+            profiles.append((batch, profiler.report, profiledCalls, profiledSeconds))
         }
         let theirs: [String: Double]? = reference ? try runHuggingFaceReference(config, python: python, arguments: [
             "--generate", "--batches", sizes.map(String.init).joined(separator: ","), "--prompt", "\(prompt)",
@@ -67,6 +75,16 @@ struct BenchGenerate: ParsableCommand {
             var line = String(format: "%5d   %15.1f", batch, ours[batch]!)
             if let rate = theirs?[String(batch)] { line += String(format: "   %22.1f   %5.2fx", rate, ours[batch]! / rate) }
             print(line)
+        }
+        for profile in profiles {
+            let (report, calls, elapsed) = (profile.report, profile.calls, profile.seconds)
+            print(String(format: "\nbatch %d, per call (%d new tokens each): %.2f ms; sgemm %.1f%% at %.1f GFLOP/s; outside sgemm %.2f ms",
+                         profile.batch, newTokens, elapsed / Double(calls) * 1e3, report.gemmSeconds / elapsed * 100,
+                         report.gemmFlops / report.gemmSeconds / 1e9, (elapsed - report.gemmSeconds) / Double(calls) * 1e3))
+            print("")
+            printOpTable(report, steps: calls)
+            print("")
+            printGemmTable(report, steps: calls, top: 8)
         }
     }
 
