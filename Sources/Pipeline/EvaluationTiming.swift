@@ -7,11 +7,21 @@ public struct EvaluationPhase: Sendable {
     public let seconds: Double
 }
 
+/// An evaluation repeated on a stored model: its phases, and its numbers beside those its run stored.
+public struct EvaluationTiming: Sendable {
+    public let phases: [EvaluationPhase]
+    /// How many of the evaluation's numbers its stored run holds.
+    public let compared: Int
+    /// Those that differ from the stored run's: "condition name: now against stored".
+    public let differing: [String]
+}
+
 extension Runner {
     /// The evaluation a run of `name` ends with (test loss, replies, ROUGE, BLEU, CLIP score, the
     /// MME-style benchmark, each with the blind control), repeated on its stored model with the
-    /// outputs written to a temporary folder, and timed phase by phase.
-    public func timeEvaluation(_ name: String) throws -> [EvaluationPhase] {
+    /// outputs written to a temporary folder, and timed phase by phase; its numbers are compared
+    /// with the stored run's, so that a faster evaluation shows that it computes the same bits.
+    public func timeEvaluation(_ name: String) throws -> EvaluationTiming {
         let (study, model, _) = try answeringModel(name, kinds: [.instruct, .finetune],
                                                    otherwise: "its run ends with gates, not an evaluation; name instruct or an experiment")
         let data = try bundle(study.data)
@@ -23,7 +33,16 @@ extension Runner {
         var phases: [EvaluationPhase] = []
         var evaluator = Evaluator(data: data, encoder: encoder, spec: study.spec.eval, outputs: outputs, clip: try clipScorer(study))
         evaluator.phaseFinished = { phases.append(EvaluationPhase(name: $0, seconds: $1)) }
-        _ = try evaluator.evaluate(model, test: data.finetuneRows(study.spec.train.rows).test)
-        return phases
+        let measured = try evaluator.evaluate(model, test: data.finetuneRows(study.spec.train.rows).test)
+        let stored = try store.flatMap { store in try store.latestRun(study: study.name, hash: study.hash).map { try store.metrics(runId: $0.id!) } } ?? []
+        let storedValues = Dictionary(stored.map { ("\($0.condition) \($0.name)", $0.value) }, uniquingKeysWith: { last, _ in last })
+        var compared = 0, differing: [String] = []
+        for number in measured {
+            let key = "\(number.condition) \(number.name)"
+            guard let value = storedValues[key] else { continue }
+            compared += 1
+            if value.bitPattern != number.value.bitPattern { differing.append("\(key): \(number.value) against \(value)") }
+        }
+        return EvaluationTiming(phases: phases, compared: compared, differing: differing)
     }
 }
