@@ -128,15 +128,33 @@ extension InstructBlip {
             embeddings = embedding(languageModel.embedTokens, ids: ids, shape: [b, t])
         } else {
             precondition(images.count == b, "generation requests mix prompts with and without images")
-            let pixels = concat(images.map { reshape($0, [1] + $0.shape) }, axis: 0)
             let (qIds, qMask) = leftPadded(requests.map(\.qformerIds))
-            let features = imageFeatures(pixelValues: pixels, qformerInputIds: qIds, qformerAttentionMask: qMask, context)
+            let features = imageFeatures(visionOutput: sharedVisionOutput(images, context), qformerInputIds: qIds,
+                                         qformerAttentionMask: qMask, context)
             embeddings = try inputEmbeddings(ids: ids, batch: b, features: features)
         }
         keyMask = mask
         let cache = KVCache(layers: config.textConfig.numHiddenLayers)
         let hidden = languageModel(embeddings, keyMask: mask, positions: (0..<t).map(Int32.init), cache: cache, context)
         return (cache, languageModel.lmHead(slice(hidden, axis: 1, (t - 1)..<t), context))
+    }
+
+    /// The vision encoder's output `[B, 1 + patches, D_vision]` for images `[3, H, W]` each, running it
+    /// once per distinct tensor: the blind control's one blank image, a benchmark image asked twice.
+    /// Each image is encoded on its own rows, so sharing leaves every value as it was.
+    private func sharedVisionOutput(_ images: [Tensor], _ context: ForwardContext) -> Tensor {
+        var distinct: [Tensor] = [], slot: [Int] = []
+        for image in images {
+            if let index = distinct.firstIndex(where: { $0 === image }) {
+                slot.append(index)
+            } else {
+                slot.append(distinct.count)
+                distinct.append(image)
+            }
+        }
+        let encoded = visionOutput(concat(distinct.map { reshape($0, [1] + $0.shape) }, axis: 0), context)
+        guard distinct.count < images.count else { return encoded }
+        return concat(slot.map { slice(encoded, axis: 0, $0..<($0 + 1)) }, axis: 0)
     }
 
     /// Rows padded on the left with the pad token, and their masks.
@@ -170,7 +188,7 @@ extension InstructBlip {
         var keyMask = prompts, logits = first
         var outputs = [[Int32]](repeating: [], count: b)
         var finished = [Bool](repeating: false, count: b)
-        for _ in 0..<options.maxNewTokens {
+        for index in 0..<options.maxNewTokens {
             var next = [Int32](repeating: eos, count: b)
             for bi in 0..<b where !finished[bi] {
                 let row = UnsafeBufferPointer(start: logits.data + bi * v, count: usable)
@@ -182,7 +200,8 @@ extension InstructBlip {
                 if best == eos { finished[bi] = true } else { outputs[bi].append(best) }
                 next[bi] = best
             }
-            if finished.allSatisfy({ $0 }) { break }
+            // The last token chosen needs no logits after it.
+            if finished.allSatisfy({ $0 }) || index == options.maxNewTokens - 1 { break }
             logits = step(next, cache: cache, keyMask: &keyMask)
         }
         return outputs

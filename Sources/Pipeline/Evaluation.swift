@@ -135,11 +135,15 @@ struct Evaluator {
     func generate(_ model: InstructBlip, _ prompts: [(ImageSource, String)], blank: Bool, maxNewTokens: Int,
                   scoring continuations: [[Int32]]) throws -> (replies: [String], logProbabilities: [[Float]]) {
         let size = data.recipe.imageSize
+        // One tensor per distinct image, so that generation encodes it once per batch.
+        let blankImage = Tensor(zeros: [3, size, size])
         var replies: [String] = [], logProbabilities: [[Float]] = []
         for start in stride(from: 0, to: prompts.count, by: batch) {
+            var pixels: [ImageSource: Tensor] = [:]
             let requests = try prompts[start..<min(start + batch, prompts.count)].map { image, query in
-                GenerationRequest(pixels: blank ? Tensor(zeros: [3, size, size]) : try data.pixels(image),
-                                  promptIds: encoder.prompt(query), qformerIds: encoder.qformerIds(query))
+                if !blank, pixels[image] == nil { pixels[image] = try data.pixels(image) }
+                return GenerationRequest(pixels: blank ? blankImage : pixels[image]!,
+                                         promptIds: encoder.prompt(query), qformerIds: encoder.qformerIds(query))
             }
             let outputs = try model.generate(requests, options: GenerationOptions(maxNewTokens: maxNewTokens, beams: spec.beams,
                                                                                   vocabularyLimit: data.tokenizer.vocabularySize),

@@ -225,6 +225,27 @@ func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) 
         }
     }
 
+    /// Requests that share one image tensor (the blind control's blank) have it encoded once; every
+    /// reply and score keeps its bits, as with a copy of the image per request.
+    @Test func sharedImagesAreEncodedOnceWithTheSameBits() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 8)
+        var rng = SeededGenerator(seed: 11)
+        let images = (0..<3).map { _ in Tensor.randomNormal([3, 8, 8], std: 1, using: &rng) }
+        let layout = [0, 0, 1, 0, 1, 2]
+        func requests(_ pixels: (Int) -> Tensor) -> [GenerationRequest] {
+            layout.enumerated().map { row, image in
+                GenerationRequest(pixels: pixels(image), promptIds: [Int32](repeating: 3, count: model.config.numQueryTokens) + [5, Int32(6 + row)],
+                                  qformerIds: [5, Int32(6 + row), 7])
+            }
+        }
+        let options = GenerationOptions(maxNewTokens: 5)
+        let shared = try model.generate(requests { images[$0] }, options: options, scoring: [[7], [9, 4]])
+        let copied = try model.generate(requests { Tensor(shape: images[$0].shape, values: images[$0].values) }, options: options, scoring: [[7], [9, 4]])
+        #expect(shared.replies == copied.replies)
+        #expect(shared.logProbabilities == copied.logProbabilities)
+        #expect(Set(shared.logProbabilities.map { $0[1] }).count == layout.count, "rows that share an image differ by their prompts")
+    }
+
     /// With every logit equal, argmax picks id 0, here end of sequence: decoding stops at once unless a
     /// minimum length holds it back, and then stops exactly there.
     @Test func minimumLengthHoldsEndOfSequenceBack() throws {
