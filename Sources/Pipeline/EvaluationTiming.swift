@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Study
 
@@ -24,6 +25,8 @@ extension Runner {
     public func timeEvaluation(_ name: String) throws -> EvaluationTiming {
         let (study, model, _) = try answeringModel(name, kinds: [.instruct, .finetune],
                                                    otherwise: "its run ends with gates, not an evaluation; name instruct or an experiment")
+        // The run's thread count, so that the numbers can be compared with its own.
+        BLAS.useThreads(study.threads)
         let data = try bundle(study.data)
         let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: study.spec.model.numQueryTokens,
                                     countPadding: study.spec.train.countPaddingInLoss)

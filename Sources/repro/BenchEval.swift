@@ -13,7 +13,8 @@ struct BenchEval: ParsableCommand {
             Repeats the evaluation a run ends with (test loss, replies to the test queries, ROUGE and \
             BLEU, CLIP score, the MME-style benchmark, each with the image and with the blank image of \
             the blind control) on the study's stored model; its outputs go to a temporary folder, the \
-            workspace is not changed. The study must have a finished run (`repro run STUDY`). The \
+            workspace is not changed. The study must have a finished run (`repro run STUDY`). It computes \
+            with the study's threads (train.threads; the experiments take one), as its run did. The \
             numbers are compared with those the run stored: on the machine and kernel that trained \
             it, a change that only makes the evaluation faster leaves every one of them bit for bit.
 
