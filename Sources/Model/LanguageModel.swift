@@ -1,28 +1,66 @@
 import Engine
 
 /// The keys and values each decoder layer has seen, so that decoding a token costs one position.
+/// Each layer's are kept in `[B, capacity, H, D]` tensors that grow by doubling, so that a new
+/// position is written in place instead of copying the whole cache at every step.
 public final class KVCache {
-    /// Per layer: `[B, T, H, D]`, T growing with each step.
-    var keys: [Tensor?], values: [Tensor?]
+    /// Per layer: `[B, capacity, H, D]`, the first `filled[layer]` positions of each row in use.
+    private var keys: [Tensor?], values: [Tensor?]
+    private var filled: [Int]
 
     init(layers: Int) {
         keys = Array(repeating: nil, count: layers)
         values = Array(repeating: nil, count: layers)
+        filled = Array(repeating: 0, count: layers)
     }
 
     /// Positions cached so far.
-    public var length: Int { keys.first??.shape[1] ?? 0 }
+    public var length: Int { filled.first ?? 0 }
+
+    /// Appends one layer's new keys and values `[B, T, H, D]`; returns that layer's whole cache
+    /// (`[B, capacity, H, D]` each) and how many positions of it are filled.
+    func append(layer: Int, keys new: Tensor, values newValues: Tensor) -> (keys: Tensor, values: Tensor, count: Int) {
+        precondition(!new.requiresGrad && !newValues.requiresGrad, "the KV cache serves decoding, which records no gradients")
+        let (b, t) = (new.shape[0], new.shape[1]), row = new.shape[2] * new.shape[3]
+        let count = filled[layer] + t
+        if keys[layer] == nil || keys[layer]!.shape[1] < count {
+            let capacity = max(count, 2 * (keys[layer]?.shape[1] ?? 0))
+            keys[layer] = Self.moved(keys[layer], rows: filled[layer], shape: [b, capacity] + new.shape.suffix(2))
+            values[layer] = Self.moved(values[layer], rows: filled[layer], shape: [b, capacity] + new.shape.suffix(2))
+        }
+        let (k, v) = (keys[layer]!, values[layer]!), capacity = k.shape[1]
+        for bi in 0..<b {
+            let at = (bi * capacity + filled[layer]) * row
+            (k.data + at).update(from: new.data + bi * t * row, count: t * row)
+            (v.data + at).update(from: newValues.data + bi * t * row, count: t * row)
+        }
+        filled[layer] = count
+        return (k, v, count)
+    }
+
+    /// A tensor of `shape` (`[B, capacity, H, D]`) holding the first `rows` positions of `old` (nil: none yet).
+    private static func moved(_ old: Tensor?, rows: Int, shape: [Int]) -> Tensor {
+        let grown = Tensor(zeros: shape)
+        guard let old else { return grown }
+        let (capacity, row) = (shape[1], shape[2] * shape[3])
+        for bi in 0..<shape[0] { (grown.data + bi * capacity * row).update(from: old.data + bi * old.shape[1] * row, count: rows * row) }
+        return grown
+    }
 
     /// A cache of batch rows `rows` of this one (in that order, repeats allowed), this one left as it
     /// is: beam search's reordering, and the rows that score continuations beside decoding.
     func selecting(rows: [Int]) -> KVCache {
         func pick(_ t: Tensor?) -> Tensor? {
             guard let t else { return nil }
-            return concat(rows.map { slice(t, axis: 0, $0..<($0 + 1)) }, axis: 0)
+            let perRow = t.count / t.shape[0]
+            let picked = Tensor(zeros: [rows.count] + Array(t.shape.dropFirst()))
+            for (index, row) in rows.enumerated() { (picked.data + index * perRow).update(from: t.data + row * perRow, count: perRow) }
+            return picked
         }
         let selected = KVCache(layers: keys.count)
         selected.keys = keys.map(pick)
         selected.values = values.map(pick)
+        selected.filled = filled
         return selected
     }
 }
@@ -85,15 +123,15 @@ struct DecoderLayer {
         let heads = config.numAttentionHeads
         let h = inputNorm(x)
         let q = rotaryEmbedding(splitHeads(qProj(h, context), heads: heads), positions: positions, theta: config.ropeTheta)
-        var k = rotaryEmbedding(splitHeads(kProj(h, context), heads: heads), positions: positions, theta: config.ropeTheta)
-        var v = splitHeads(vProj(h, context), heads: heads)
+        let k = rotaryEmbedding(splitHeads(kProj(h, context), heads: heads), positions: positions, theta: config.ropeTheta)
+        let v = splitHeads(vProj(h, context), heads: heads)
+        let attended: Tensor
         if let cache {
-            if let past = cache.keys[layer] { k = concat([past, k], axis: 1) }
-            if let past = cache.values[layer] { v = concat([past, v], axis: 1) }
-            cache.keys[layer] = k
-            cache.values[layer] = v
+            let cached = cache.append(layer: layer, keys: k, values: v)
+            attended = attention(query: q, key: cached.keys, value: cached.values, causal: true, keyMask: keyMask, keyCount: cached.count)
+        } else {
+            attended = attention(query: q, key: k, value: v, causal: true, keyMask: keyMask)
         }
-        let attended = attention(query: q, key: k, value: v, causal: true, keyMask: keyMask)
         let residual = x + oProj(mergeHeads(attended), context)
         let m = postAttentionNorm(residual)
         let gated = activation == .silu

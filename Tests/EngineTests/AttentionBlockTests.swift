@@ -47,6 +47,24 @@ import Testing
         #expect(maxDifference(out.values, reference(q, k, v, causal: causal)) <= 1e-5)
     }
 
+    /// Keys and values kept in larger tensors (a KV cache with room to grow, its spare rows filled
+    /// with noise) attend as the exact ones do, bit for bit.
+    @Test(arguments: [false, true])
+    func keysInALargerTensorGiveTheSameBits(causal: Bool) {
+        let (q, k, v) = { let x = inputs(); return (x[0], x[1], x[2]) }()
+        let capacity = t + 9, row = h * d
+        func padded(_ x: Tensor, seed: UInt64) -> Tensor {
+            let roomy = random([b, capacity, h, d], seed: seed)
+            for bi in 0..<b { (roomy.data + bi * capacity * row).update(from: x.data + bi * t * row, count: t * row) }
+            return roomy
+        }
+        let exact = Autodiff.withoutGradients { attention(query: q, key: k, value: v, causal: causal, keyMask: keyMask) }
+        let roomy = Autodiff.withoutGradients {
+            attention(query: q, key: padded(k, seed: 51), value: padded(v, seed: 52), causal: causal, keyMask: keyMask, keyCount: t)
+        }
+        #expect(roomy.values == exact.values)
+    }
+
     /// For a random direction u, (L(x + εu) - L(x - εu)) / 2ε against ⟨∇L, u⟩.
     @Test(arguments: [false, true])
     func gradientsMatchDirectionalDifferences(causal: Bool) {

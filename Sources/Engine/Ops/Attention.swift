@@ -50,19 +50,21 @@ public func softmax(_ x: Tensor, mask: Tensor? = nil) -> Tensor {
 /// - causal: query i sees keys up to i + (Tk - Tq), so it also serves decoding with a KV cache.
 /// - keyMask: `[B, Tk]`, 1 where a key may be attended, 0 for padding (`transformers`' attention_mask).
 /// - scale: defaults to 1/sqrt(D).
+/// - keyCount: Tk when k and v hold more rows than are filled (`[B, capacity, H, D]`, a KV cache
+///   that grows in place); the first keyCount rows of each batch row are the keys.
 /// A query that may see no key at all gets zeros.
 public func attention(
     query q: Tensor, key k: Tensor, value v: Tensor,
-    causal: Bool = false, keyMask: [Int32]? = nil, scale: Float? = nil
+    causal: Bool = false, keyMask: [Int32]? = nil, scale: Float? = nil, keyCount: Int? = nil
 ) -> Tensor {
     Op.run("attention") { op in
         precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention takes [B, T, H, D] tensors, got \(q.shape), \(k.shape), \(v.shape)")
         let (b, tq, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
-        let tk = k.shape[1]
-        precondition(k.shape == [b, tk, h, d] && v.shape == k.shape,
-                     "attention key \(k.shape) and value \(v.shape) do not match query \(q.shape)")
+        let keyRows = k.shape[1], tk = keyCount ?? keyRows
+        precondition(k.shape == [b, keyRows, h, d] && v.shape == k.shape && tk <= keyRows,
+                     "attention key \(k.shape) and value \(v.shape) (\(tk) keys) do not match query \(q.shape)")
         if let keyMask { precondition(keyMask.count == b * tk, "attention key mask has \(keyMask.count) entries for [\(b), \(tk)]") }
-        let geometry = AttentionGeometry(batch: b, heads: h, queries: tq, keys: tk, headSize: d,
+        let geometry = AttentionGeometry(batch: b, heads: h, queries: tq, keys: tk, keyRows: keyRows, headSize: d,
                                          scale: scale ?? 1 / Float(d).squareRoot(), causal: causal, keyMask: keyMask)
         let out = Tensor(uninitialized: q.shape)
         let recording = Autodiff.needsGradient(q, k, v)
@@ -100,7 +102,10 @@ public func attention(
 /// Blocks keep every product within what OpenBLAS computes on the calling thread, so that pairs can
 /// run on all cores at once; a causal block also multiplies only by the keys its last row can see.
 struct AttentionGeometry {
-    let batch, heads, queries, keys, headSize: Int
+    let batch, heads, queries, keys: Int
+    /// Rows each batch row of k and v holds (`keys` or more).
+    let keyRows: Int
+    let headSize: Int
     let scale: Float
     let causal: Bool
     let keyMask: [Int32]?
@@ -108,7 +113,7 @@ struct AttentionGeometry {
     /// Row stride of q, k, v and the output: the heads are interleaved.
     var rowStride: Int { heads * headSize }
     func queryBase(_ b: Int, _ h: Int) -> Int { b * queries * rowStride + h * headSize }
-    func keyBase(_ b: Int, _ h: Int) -> Int { b * keys * rowStride + h * headSize }
+    func keyBase(_ b: Int, _ h: Int) -> Int { b * keyRows * rowStride + h * headSize }
 
     /// Keys 0..<limit that query i may see (the causal bound); masked keys are skipped separately.
     func visibleKeys(_ i: Int) -> Int { causal ? min(keys, max(0, i + keys - queries + 1)) : keys }
