@@ -72,16 +72,18 @@ test: deps test-deps
 	grep -q '"reference":"\(yes\|no\)"' .build/quick-workspace/runs/control-pretraining-rows-*/outputs/generations-image.jsonl
 	! grep -q '"reference":"\(yes\|no\)"' .build/quick-workspace/runs/exp01-medium-default-*/outputs/generations-image.jsonl
 	@# The experiments trained side by side in workers of one thread each; one of them run again alone
-	@# (--jobs 1, in the same process) stores the same bits: every metric to the last bit, the loss
-	@# curve, and the sha256 of every checkpoint and of the saved model and outputs (show --json).
+	@# (--jobs 1, in the same process, profiled) stores the same bits: every metric to the last bit, the
+	@# loss curve, and the sha256 of every checkpoint and of the saved model and outputs (show --json).
 	grep -q "exp01-medium-default: started in a worker (1 thread)" .build/quick-run.log
 	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace > .build/quick-exp01-show.txt
 	grep -q "OpenBLAS .*, 1 thread," .build/quick-exp01-show.txt
 	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-workers.json
 	grep -q '"model/model.safetensors" : "[0-9a-f]\{64\}"' .build/quick-exp01-workers.json
 	grep -q '"test_loss" : ' .build/quick-exp01-workers.json
-	.build/debug/repro run exp01 --force --jobs 1 --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-exp01-alone.log
+	.build/debug/repro run exp01 --force --jobs 1 --profile-ops --profile quick --workspace .build/quick-workspace 2>&1 | tee .build/quick-exp01-alone.log
 	grep -q "exp01-medium-default: done in" .build/quick-exp01-alone.log
+	grep -q "exp01-medium-default: the training loop: .* sgemm .* of the time at" .build/quick-exp01-alone.log
+	grep -q "^linear " .build/quick-workspace/runs/exp01-medium-default-*/profile.txt
 	.build/debug/repro show exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-exp01-alone.json
 	diff .build/quick-exp01-workers.json .build/quick-exp01-alone.json
 	@# Every pretraining stage stored its gate figures, and show prints them (align and the base model beside the blind control).
@@ -102,6 +104,9 @@ test: deps test-deps
 	grep -q "mme_forced_choice .*blind control" .build/quick-show-instruct.txt
 	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
 	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
+	@# Evaluated again, the model gives every number its run stored, bit for bit.
+	grep -q '"compared_with_stored" : [1-9]' .build/quick-bench-eval.json
+	tr -d ' \n' < .build/quick-bench-eval.json | grep -q '"differing_from_stored":\[\]'
 	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.
 	rm -f .build/quick-probe.png
 	.build/debug/repro probe instruct --profile quick --workspace .build/quick-workspace --per-skill 1 --output .build/quick-probe.png > .build/quick-probe.txt

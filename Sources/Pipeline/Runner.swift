@@ -16,6 +16,8 @@ public final class Runner {
     /// The workspace's store: opened for writing when the runner imports, else read-only (nil while
     /// the workspace has none).
     public let store: ResultsStore?
+    /// Whether each run writes where its training loop's time went (`profile.txt` in its run folder).
+    public var profileOps = false
     /// Whether this runner writes the store (imports runs that ended).
     public let imports: Bool
     let logger: Logger

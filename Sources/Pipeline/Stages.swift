@@ -45,10 +45,22 @@ struct StageContext {
 
     func log(_ message: String) { runner.logger.info("\(study.name): \(message)") }
 
-    /// Trains `objective` by the study's schedule, with checkpoints and resume in its run folder.
+    /// Trains `objective` by the study's schedule, with checkpoints and resume in its run folder;
+    /// with `runner.profileOps`, writes where the training loop's time went to the run folder.
     func train(_ objective: Objective) throws -> TrainingOutcome {
-        try Trainer(spec: spec.train, study: study.name, objective: objective, folder: folder, recorder: recorder,
-                    workspace: runner.workspace, progress: runner.progress).run()
+        let trainer = Trainer(spec: spec.train, study: study.name, objective: objective, folder: folder, recorder: recorder,
+                              workspace: runner.workspace, progress: runner.progress)
+        guard runner.profileOps else { return try trainer.run() }
+        let profiler = OpProfiler()
+        let start = monotonicSeconds()
+        let outcome = try OpProfiler.$current.withValue(profiler) { try trainer.run() }
+        let seconds = monotonicSeconds() - start, steps = max(outcome.stepsRun, 1), report = profiler.report
+        let summary = String(format: "the training loop: %d steps in %.1f s, %.1f ms per step (held-out checks included); ",
+                             outcome.stepsRun, seconds, seconds / Double(steps) * 1e3) + report.gemmSummary(seconds: seconds, steps: steps)
+        let file = folder.url.appendingPathComponent("profile.txt")
+        try writeAtomically(Foundation.Data("\(study.name), \(BLAS.threads) threads: \(summary)\n\n\(report.opTable(steps: steps))\n\n\(report.gemmTable(steps: steps))\n".utf8), to: file)
+        log("\(summary) (per op and sgemm shape: \(runner.workspace.relative(file)))")
+        return outcome
     }
 
     /// What every run stores about its training: the best checkpoint and the parameter counts.

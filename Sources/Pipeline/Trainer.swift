@@ -39,6 +39,8 @@ public struct TrainingProgress: Codable, Sendable {
 /// The outcome of training: which checkpoint was kept.
 struct TrainingOutcome {
     let steps: Int
+    /// Steps this process took (fewer than `steps` when it resumed).
+    let stepsRun: Int
     let bestStep: Int
     let bestEvalLoss: Double?
 }
@@ -114,7 +116,7 @@ struct Trainer {
             try progress(TrainingProgress(study: study, step: step, totalSteps: total, trainLoss: trainLoss,
                                       samplesPerSecond: throughput, evalLoss: evalLoss))
         }
-        return try selectBest(total: total)
+        return try selectBest(total: total, stepsRun: step - startStep)
     }
 
     // MARK: Losses measured without training
@@ -201,9 +203,9 @@ struct Trainer {
     }
 
     /// Loads the kept checkpoint (lowest held-out loss, or the last) into the trainable tensors.
-    func selectBest(total: Int) throws -> TrainingOutcome {
+    func selectBest(total: Int, stepsRun: Int) throws -> TrainingOutcome {
         let checkpoints = recorder.file.checkpoints.filter { $0.step <= total }.sorted { $0.step < $1.step }
-        guard let last = checkpoints.last else { return TrainingOutcome(steps: total, bestStep: total, bestEvalLoss: nil) }
+        guard let last = checkpoints.last else { return TrainingOutcome(steps: total, stepsRun: stepsRun, bestStep: total, bestEvalLoss: nil) }
         var best = last
         if spec.selectBest == "eval_loss" {
             best = checkpoints.filter { $0.evalLoss?.isFinite == true }.min { $0.evalLoss! < $1.evalLoss! } ?? last
@@ -215,7 +217,7 @@ struct Trainer {
         let file = try SafeTensors.read(url)
         for tensor in objective.trainable { tensor.copyValues(from: try file.tensor(tensor.name!)) }
         recorder.markBest(step: best.step)
-        return TrainingOutcome(steps: total, bestStep: best.step, bestEvalLoss: best.evalLoss)
+        return TrainingOutcome(steps: total, stepsRun: stepsRun, bestStep: best.step, bestEvalLoss: best.evalLoss)
     }
 }
 

@@ -78,13 +78,12 @@ struct BenchGenerate: ParsableCommand {
         }
         for profile in profiles {
             let (report, calls, elapsed) = (profile.report, profile.calls, profile.seconds)
-            print(String(format: "\nbatch %d, per call (%d new tokens each): %.2f ms; sgemm %.1f%% at %.1f GFLOP/s; outside sgemm %.2f ms",
-                         profile.batch, newTokens, elapsed / Double(calls) * 1e3, report.gemmSeconds / elapsed * 100,
-                         report.gemmFlops / report.gemmSeconds / 1e9, (elapsed - report.gemmSeconds) / Double(calls) * 1e3))
+            print(String(format: "\nbatch %d, per call (%d new tokens each): %.2f ms; ", profile.batch, newTokens, elapsed / Double(calls) * 1e3)
+                  + report.gemmSummary(seconds: elapsed, steps: calls).replacingOccurrences(of: "per step", with: "per call"))
             print("")
-            printOpTable(report, steps: calls)
+            print(report.opTable(steps: calls))
             print("")
-            printGemmTable(report, steps: calls, top: 8)
+            print(report.gemmTable(steps: calls, top: 8))
         }
     }
 

@@ -68,7 +68,7 @@ struct BenchOps: ParsableCommand {
         print(String(format: "sgemm    %.1f%% of the profiled time at %.1f GFLOP/s; outside sgemm %.1f%%",
                      gemmShare * 100, report.gemmFlops / report.gemmSeconds / 1e9, (1 - gemmShare) * 100))
         print("")
-        printOpTable(report, steps: profiled.count)
+        print(report.opTable(steps: profiled.count))
     }
 }
 
@@ -112,29 +112,5 @@ struct TransformerBlock {
         let m = rmsNorm(residual, weight: mlpNorm, eps: 1e-6)
         let mlp = linear(swiglu(gate: linear(m, weight: gate), up: linear(m, weight: up)), weight: down)
         return residual + mlp
-    }
-}
-
-/// Time per op and phase, per step, largest first (sgemm time is inside the ops that call it).
-func printOpTable(_ report: OpProfiler.Report, steps: Int) {
-    print("op                 forward ms   backward ms   (per step, sgemm included)")
-    let rows = report.ops.sorted { lhs, rhs in
-        lhs.value.values.map(\.seconds).reduce(0, +) > rhs.value.values.map(\.seconds).reduce(0, +)
-    }
-    for (name, phases) in rows {
-        let forward = (phases[.forward]?.seconds ?? 0) / Double(steps) * 1e3
-        let backward = (phases[.backward]?.seconds ?? 0) / Double(steps) * 1e3
-        print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %10.3f   %11.3f", forward, backward))
-    }
-}
-
-/// The sgemm shapes that take the most time, per step, with the GFLOP/s each reaches.
-func printGemmTable(_ report: OpProfiler.Report, steps: Int, top: Int = 15) {
-    print("sgemm shape (m x n x k, A/B transposed)   calls   ms per step   GFLOP/s")
-    for (shape, entry) in report.gemmShapes.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(top) {
-        let name = "\(shape.m) x \(shape.n) x \(shape.k) \(shape.transposeA ? "T" : "N")\(shape.transposeB ? "T" : "N")"
-        print(name.padding(toLength: 40, withPad: " ", startingAt: 0)
-              + String(format: " %6d   %11.3f   %7.1f", entry.calls / steps, entry.seconds / Double(steps) * 1e3,
-                       shape.flops * Double(entry.calls) / entry.seconds / 1e9))
     }
 }

@@ -96,13 +96,11 @@ struct BenchTrain: ParsableCommand {
             print(String(format: "\nrepro / transformers: %.2fx samples per second", ours.samplesPerSecond / rate))
         }
         if profileOps {
-            print(String(format: "\nsgemm    %.1f%% of the step at %.1f GFLOP/s; outside sgemm %.1f%% (%.1f ms per step)",
-                         report.gemmSeconds / elapsed * 100, report.gemmFlops / report.gemmSeconds / 1e9,
-                         (1 - report.gemmSeconds / elapsed) * 100, (elapsed - report.gemmSeconds) / Double(steps) * 1e3))
+            print("\n" + report.gemmSummary(seconds: elapsed, steps: steps))
             print("")
-            printOpTable(report, steps: steps)
+            print(report.opTable(steps: steps))
             print("")
-            printGemmTable(report, steps: steps)
+            print(report.gemmTable(steps: steps))
         }
     }
 

@@ -95,7 +95,7 @@ struct SlurmExecutor {
     /// The worker's command line (a local worker's, `--submitted`), each argument quoted for the job's shell.
     func workerCommand(_ study: ResolvedStudy, forced: Bool) throws -> String {
         let arguments = [StudyWorkers.program.path]
-            + (try StudyWorkers.workerArguments(study.name, options: options, named: named, forced: forced)) + ["--submitted"]
+            + (try StudyWorkers.workerArguments(study.name, options: options, named: named, forced: forced, profileOps: runner.profileOps)) + ["--submitted"]
         return arguments.map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
     }
 

@@ -57,6 +57,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Say what would run and why, without training.") var dryRun = false
     @Option(help: "Studies training at once, at most (default: the machine's cores; 1: one after another).")
     var jobs = Provenance.cores
+    @Flag(help: "Also write where each run's training loop spends its time, per op and sgemm shape, to profile.txt in its run folder (the numbers stay the same).")
+    var profileOps = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs \(jobs) must be at least 1") }
@@ -72,6 +74,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         let runner = try options.runner(named: studies)
+        runner.profileOps = profileOps
         let planned = try runner.plan(studies, force: force)
         if planned.isEmpty { return print("Nothing to train: every study is fresh.") }
         if execution.executor == .slurm {
@@ -93,7 +96,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         // How long each took last time (any configuration), so that the longest start first.
-        let failures = try StudyWorkers(options: options, named: studies, jobs: jobs).run(planned) { study in
+        let failures = try StudyWorkers(options: options, named: studies, jobs: jobs, profileOps: profileOps).run(planned) { study in
             (try? runner.store?.latestRun(study: study.name)?.seconds) ?? 0
         } ended: { study in
             try runner.importRun(of: study)
@@ -114,6 +117,7 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Recompute it even when fresh.") var force = false
     @Option(help: "The studies `repro run` named, to which its --seeds applied (the same catalog as it had).") var named: [String] = []
     @Flag(help: "Submitted as a cluster job, whose run folder the submitting machine made.") var submitted = false
+    @Flag(help: "Write where the training loop spends its time to profile.txt in the run folder.") var profileOps = false
 
     func run() throws {
         let catalog = try options.catalog(named: named)
@@ -130,6 +134,7 @@ struct WorkerCommand: ParsableCommand {
         let runner = try Runner(catalog: catalog, workspace: workspace, logger: ConsoleLogHandler.logger(), imports: false) { progress in
             FileHandle.standardOutput.write(try encoder.encode(progress) + Data("\n".utf8))
         }
+        runner.profileOps = profileOps
         try runner.trainAlone(study, force: force)
     }
 }

@@ -10,6 +10,8 @@ struct StudyWorkers {
     /// The studies `repro run` named: each worker resolves the same catalog (the same --seeds) as it.
     let named: [String]
     let jobs: Int
+    /// Whether each worker writes its training loop's profile (`repro run --profile-ops`).
+    let profileOps: Bool
 
     /// Trains `planned`, each after the studies it starts from, the longest by `estimate` first among
     /// those ready, and calls `ended` on each study whose worker ended (to import its run); returns
@@ -44,7 +46,7 @@ struct StudyWorkers {
     private func launch(_ study: String, forced: Bool, threads: Int, ended: EndedQueue) throws {
         let process = Process()
         process.executableURL = StudyWorkers.program
-        process.arguments = try Self.workerArguments(study, options: options, named: named, forced: forced)
+        process.arguments = try Self.workerArguments(study, options: options, named: named, forced: forced, profileOps: profileOps)
         // One pipe for both streams keeps the worker's log lines and progress in the order written.
         let output = Pipe()
         process.standardOutput = output
@@ -83,12 +85,13 @@ extension StudyWorkers {
 
     /// The arguments of `repro worker` for `study`: the same studies, profile, seeds and workspace as
     /// the `repro run` that starts it, so that it resolves the same catalog.
-    static func workerArguments(_ study: String, options: StudyOptions, named: [String], forced: Bool) throws -> [String] {
+    static func workerArguments(_ study: String, options: StudyOptions, named: [String], forced: Bool, profileOps: Bool) throws -> [String] {
         var arguments = ["worker", study, "--studies", try options.project.studiesFolder.path, "--workspace", try options.workspaceFolder.path]
         if let profile = options.profile { arguments += ["--profile", profile] }
         if let seeds = options.project.seeds { arguments += ["--seeds", seeds] }
         arguments += named.flatMap { ["--named", $0] }
         if forced { arguments.append("--force") }
+        if profileOps { arguments.append("--profile-ops") }
         return arguments
     }
 
