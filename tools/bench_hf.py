@@ -50,7 +50,10 @@ def main():
     p.add_argument("--generate", action="store_true", help="time greedy decoding instead of training")
     p.add_argument("--batches", default="1,8", help="with --generate: batch sizes, comma-separated")
     p.add_argument("--new-tokens", type=int, default=32, help="with --generate: tokens decoded per request")
+    p.add_argument("--threads", type=int, default=0, help="PyTorch's threads (default: its own choice)")
     args = p.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
 
     torch.manual_seed(0)
     config = InstructBlipConfig.from_json_file(args.config)

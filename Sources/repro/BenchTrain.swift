@@ -35,6 +35,24 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Python interpreter for --reference.") var python = "python3"
     @OptionGroup var output: OutputOptions
     @Flag(help: "Also print where the time goes, per op, forward and backward, and per sgemm shape.") var profileOps = false
+    @Option(parsing: .upToNextOption, help: "Thread counts to time one after another, both sides alike (e.g. --threads 1 2; default: as OpenBLAS is set).")
+    var threads: [Int] = []
+
+    func validate() throws {
+        if let bad = threads.first(where: { $0 <= 0 }) { throw ValidationError("--threads: \(bad) is not a positive thread count") }
+    }
+
+    /// One thread count's figures: ours, where the time went, and the reference's when asked for.
+    struct Timing {
+        let threads: Int
+        let ours: Measurement
+        let report: OpProfiler.Report
+        let steps: Int
+        let seconds: Double
+        let theirs: [String: Any]?
+
+        var ratio: Double? { (theirs?["samples_per_second"] as? Double).map { ours.samplesPerSecond / $0 } }
+    }
 
     func run() throws {
         let resolved = try timed.resolved()
@@ -53,6 +71,7 @@ struct BenchTrain: ParsableCommand {
         let context = ForwardContext(training: true, rng: SeededGenerator(seed: 2))
         let weights = InstructBlip.microBatchWeights(model.shiftedTargets(inputs.labels!, batch: inputs.batchSize),
                                                      rows: [Int](repeating: batch, count: accumulation))
+        let arguments = reference ? try referenceArguments(spec, trainable: trainable, batch: batch, accumulation: accumulation, file: resolved.file) : []
 
         func step() throws {
             let (_, loss) = try model.forward(inputs, context, targetWeights: weights, allLogits: false)
@@ -61,46 +80,56 @@ struct BenchTrain: ParsableCommand {
             optimizer.step(learningRate: spec.train.learningRate)
             optimizer.zeroGradients()
         }
-        for _ in 0..<2 { try step() }
-        let profiler = OpProfiler()
-        let (steps, elapsed) = try OpProfiler.$current.withValue(profiler) { try timeRepeatedly(seconds: seconds, step) }
-        let report = profiler.report
-        let peak = SgemmBenchmark.gflops(size: 1024, seconds: 1)
-        let ours = Measurement(
-            samplesPerSecond: Double(steps * batch * accumulation) / elapsed, stepMilliseconds: elapsed / Double(steps) * 1e3,
-            gemmGflops: report.gemmFlops / elapsed / 1e9, peakGflops: peak, residentMegabytes: peakResidentMegabytes())
-        let theirs = reference ? try runHuggingFaceReference(config, python: python, arguments: try referenceArguments(
-            spec, trainable: trainable, batch: batch, accumulation: accumulation, file: resolved.file)) : nil
+        var timings: [Timing] = []
+        for count in threads.isEmpty ? [BLAS.threads] : threads {
+            BLAS.useThreads(count)
+            for _ in 0..<2 { try step() }
+            let profiler = OpProfiler()
+            let (steps, elapsed) = try OpProfiler.$current.withValue(profiler) { try timeRepeatedly(seconds: seconds, step) }
+            let report = profiler.report
+            let peak = SgemmBenchmark.gflops(size: 1024, seconds: 1)
+            let ours = Measurement(
+                samplesPerSecond: Double(steps * batch * accumulation) / elapsed, stepMilliseconds: elapsed / Double(steps) * 1e3,
+                gemmGflops: report.gemmFlops / elapsed / 1e9, peakGflops: peak, residentMegabytes: peakResidentMegabytes())
+            let theirs = reference ? try runHuggingFaceReference(config, python: python, arguments: arguments + ["--threads", "\(count)"]) : nil
+            timings.append(Timing(threads: count, ours: ours, report: report, steps: steps, seconds: elapsed, theirs: theirs))
+        }
 
         if output.json {
-            var payload: [String: Any] = ["repro": ours.dictionary, "trainable_parameters": counts.trainable, "study": resolved.name,
-                                          "parameters": counts.total, "kernel": BLASKernel.selection.coreName, "threads": BLAS.threads]
-            if let theirs {
-                payload["transformers"] = theirs
-                if let rate = theirs["samples_per_second"] as? Double { payload["ratio"] = ours.samplesPerSecond / rate }
+            let runs = timings.map { timing -> [String: Any] in
+                var run: [String: Any] = ["threads": timing.threads, "repro": timing.ours.dictionary]
+                if let theirs = timing.theirs { run["transformers"] = theirs }
+                if let ratio = timing.ratio { run["ratio"] = ratio }
+                return run
             }
-            return try output.printJSON(payload)
+            return try output.printJSON(["runs": runs, "trainable_parameters": counts.trainable, "study": resolved.name,
+                                         "parameters": counts.total, "kernel": BLASKernel.selection.coreName])
         }
         let lora = spec.lora.r > 0 ? "LoRA r \(spec.lora.r) alpha \(Int(spec.lora.alpha)) dropout \(spec.lora.dropout)" : "no LoRA"
         print("study    \(resolved.name): \(counts.total) parameters, \(counts.trainable) trainable (\(lora); trains \(spec.train.trainable))")
         let size = config.visionConfig.imageSize
         print("batch    \(accumulation) x \(batch) x (\(size)x\(size) image, \(instruction)-token instruction, \(config.numQueryTokens)+\(prompt)+\(response) LM tokens) per step")
-        print("kernel   \(BLASKernel.selection.coreName), \(BLAS.threads) threads; sgemm peak here \(String(format: "%.1f", peak)) GFLOP/s (n = 1024)")
+        print("kernel   \(BLASKernel.selection.coreName); sgemm peak here (n = 1024) "
+              + timings.map { String(format: "%.1f GFLOP/s at %d thread%@", $0.ours.peakGflops, $0.threads, $0.threads == 1 ? "" : "s") }.joined(separator: ", "))
         print("")
-        print("                  samples/s   ms/step   GFLOP/s (share of peak)   peak RSS MB")
-        print(ours.row("repro"))
-        if let theirs, let rate = theirs["samples_per_second"] as? Double {
-            let stepMs = theirs["step_ms"] as? Double ?? 0, rss = theirs["peak_rss_mb"] as? Double ?? 0
-            print("transformers+peft".padding(toLength: 17, withPad: " ", startingAt: 0)
-                  + String(format: "%10.1f %9.1f   %23@ %13.0f", rate, stepMs, "-", rss))
-            print(String(format: "\nrepro / transformers: %.2fx samples per second", ours.samplesPerSecond / rate))
+        print("                     threads   samples/s   ms/step   GFLOP/s (share of peak)   peak RSS MB")
+        for timing in timings {
+            print(timing.ours.row("repro", threads: timing.threads))
+            if let theirs = timing.theirs, let rate = theirs["samples_per_second"] as? Double {
+                let stepMs = theirs["step_ms"] as? Double ?? 0, rss = theirs["peak_rss_mb"] as? Double ?? 0
+                print("transformers+peft".padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + String(format: "%8d %11.1f %9.1f   %23@ %13.0f", timing.threads, rate, stepMs, "-", rss))
+            }
         }
-        if profileOps {
-            print("\n" + report.gemmSummary(seconds: elapsed, steps: steps))
+        let ratios = timings.compactMap { timing in timing.ratio.map { String(format: "%.2fx at %d thread%@", $0, timing.threads, timing.threads == 1 ? "" : "s") } }
+        if !ratios.isEmpty { print("\nrepro / transformers, samples per second: " + ratios.joined(separator: ", ")) }
+        guard profileOps else { return }
+        for timing in timings {
+            print("\n\(timing.threads) thread\(timing.threads == 1 ? "" : "s"): " + timing.report.gemmSummary(seconds: timing.seconds, steps: timing.steps))
             print("")
-            print(report.opTable(steps: steps))
+            print(timing.report.opTable(steps: timing.steps))
             print("")
-            print(report.gemmTable(steps: steps))
+            print(timing.report.gemmTable(steps: timing.steps))
         }
     }
 
@@ -153,9 +182,9 @@ struct Measurement {
          "share_of_sgemm_peak": gemmGflops / peakGflops, "peak_rss_mb": residentMegabytes]
     }
 
-    func row(_ name: String) -> String {
-        name.padding(toLength: 17, withPad: " ", startingAt: 0)
-            + String(format: "%10.1f %9.1f   %10.1f (%4.0f%%)        %13.0f", samplesPerSecond, stepMilliseconds,
+    func row(_ name: String, threads: Int) -> String {
+        name.padding(toLength: 20, withPad: " ", startingAt: 0)
+            + String(format: "%8d %11.1f %9.1f   %10.1f (%4.0f%%)        %13.0f", threads, samplesPerSecond, stepMilliseconds,
                      gemmGflops, gemmGflops / peakGflops * 100, residentMegabytes)
     }
 }
