@@ -88,10 +88,11 @@ extension OpProfiler.Report {
         return lines.joined(separator: "\n")
     }
 
-    /// One line: the share of `seconds` spent in sgemm and its rate, and the time outside it per step.
-    public func gemmSummary(seconds: Double, steps: Int) -> String {
-        String(format: "sgemm %.1f%% of the time at %.1f GFLOP/s; outside sgemm %.1f ms per step",
-               gemmSeconds / seconds * 100, gemmFlops / max(gemmSeconds, 1e-12) / 1e9, (seconds - gemmSeconds) / Double(steps) * 1e3)
+    /// One line: the share of `seconds` spent in sgemm and its rate, and the time outside it per `unit`
+    /// (`steps` of them).
+    public func gemmSummary(seconds: Double, steps: Int, per unit: String = "step") -> String {
+        String(format: "sgemm %.1f%% of the time at %.1f GFLOP/s; outside sgemm %.1f ms per %@",
+               gemmSeconds / seconds * 100, gemmFlops / max(gemmSeconds, 1e-12) / 1e9, (seconds - gemmSeconds) / Double(steps) * 1e3, unit)
     }
 }
 

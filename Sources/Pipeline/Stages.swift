@@ -57,9 +57,9 @@ struct StageContext {
         let seconds = monotonicSeconds() - start, steps = max(outcome.stepsRun, 1), report = profiler.report
         let summary = String(format: "the training loop: %d steps in %.1f s, %.1f ms per step (held-out checks included); ",
                              outcome.stepsRun, seconds, seconds / Double(steps) * 1e3) + report.gemmSummary(seconds: seconds, steps: steps)
-        let file = folder.url.appendingPathComponent("profile.txt")
-        try writeAtomically(Foundation.Data("\(study.name), \(BLAS.threads) threads: \(summary)\n\n\(report.opTable(steps: steps))\n\n\(report.gemmTable(steps: steps))\n".utf8), to: file)
-        log("\(summary) (per op and sgemm shape: \(runner.workspace.relative(file)))")
+        let tables = "\(report.opTable(steps: steps))\n\n\(report.gemmTable(steps: steps))\n"
+        try writeAtomically(Foundation.Data("\(study.name), \(BLAS.threads) threads: \(summary)\n\n\(tables)".utf8), to: folder.profile)
+        log("\(summary) (per op and sgemm shape: \(runner.workspace.relative(folder.profile)))")
         return outcome
     }
 

@@ -116,7 +116,8 @@ struct Trainer {
             try progress(TrainingProgress(study: study, step: step, totalSteps: total, trainLoss: trainLoss,
                                       samplesPerSecond: throughput, evalLoss: evalLoss))
         }
-        return try selectBest(total: total, stepsRun: step - startStep)
+        let best = try selectBest(total: total)
+        return TrainingOutcome(steps: total, stepsRun: step - startStep, bestStep: best.step, bestEvalLoss: best.evalLoss)
     }
 
     // MARK: Losses measured without training
@@ -202,22 +203,21 @@ struct Trainer {
         return step
     }
 
-    /// Loads the kept checkpoint (lowest held-out loss, or the last) into the trainable tensors.
-    func selectBest(total: Int, stepsRun: Int) throws -> TrainingOutcome {
+    /// Loads the kept checkpoint (lowest held-out loss, or the last) into the trainable tensors and
+    /// returns its step and held-out loss (the last step and none when there is no checkpoint).
+    func selectBest(total: Int) throws -> (step: Int, evalLoss: Double?) {
         let checkpoints = recorder.file.checkpoints.filter { $0.step <= total }.sorted { $0.step < $1.step }
-        guard let last = checkpoints.last else { return TrainingOutcome(steps: total, stepsRun: stepsRun, bestStep: total, bestEvalLoss: nil) }
+        guard let last = checkpoints.last else { return (total, nil) }
         var best = last
         if spec.selectBest == "eval_loss" {
             best = checkpoints.filter { $0.evalLoss?.isFinite == true }.min { $0.evalLoss! < $1.evalLoss! } ?? last
         }
         let url = workspace.absolute(best.path)
-        guard try sha256(of: url) == best.sha256 else {
-            throw StudyError(file: url.path, key: nil, problem: "does not match its recorded sha256: the checkpoint was damaged; run again with --force")
-        }
+        try verifyRecorded(url, sha256: best.sha256, study: study)
         let file = try SafeTensors.read(url)
         for tensor in objective.trainable { tensor.copyValues(from: try file.tensor(tensor.name!)) }
         recorder.markBest(step: best.step)
-        return TrainingOutcome(steps: total, stepsRun: stepsRun, bestStep: best.step, bestEvalLoss: best.evalLoss)
+        return (best.step, best.evalLoss)
     }
 }
 

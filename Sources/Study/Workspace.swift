@@ -47,6 +47,8 @@ public struct RunFolder: Sendable {
     public var state: URL { url.appendingPathComponent("state.safetensors") }
     /// The run as its trainer keeps it (`RunFile`).
     public var runFile: URL { url.appendingPathComponent("run.json") }
+    /// Where the training loop's time went, with `repro run --profile-ops`.
+    public var profile: URL { url.appendingPathComponent("profile.txt") }
     public var checkpoints: URL { url.appendingPathComponent("checkpoints") }
     public func checkpoint(step: Int) -> URL { checkpoints.appendingPathComponent(String(format: "step-%06d.safetensors", step)) }
     /// The trained model in the Hugging Face layout (config.json, model.safetensors; adapter/ for LoRA).

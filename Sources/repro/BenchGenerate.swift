@@ -79,7 +79,7 @@ struct BenchGenerate: ParsableCommand {
         for profile in profiles {
             let (report, calls, elapsed) = (profile.report, profile.calls, profile.seconds)
             print(String(format: "\nbatch %d, per call (%d new tokens each): %.2f ms; ", profile.batch, newTokens, elapsed / Double(calls) * 1e3)
-                  + report.gemmSummary(seconds: elapsed, steps: calls).replacingOccurrences(of: "per step", with: "per call"))
+                  + report.gemmSummary(seconds: elapsed, steps: calls, per: "call"))
             print("")
             print(report.opTable(steps: calls))
             print("")
