@@ -219,8 +219,47 @@ final class LanguageObjective: SplitObjective {
         return (loss, PromptEncoder.countedTokens(labels))
     }
 
+    /// The step's loss, the mean of its micro-batches' mean token losses, computed in two groups of
+    /// rows sorted by length, each padded to its own longest: a step of short answers with a few
+    /// long-form rows is otherwise padded to the longest sentence.
+    /// Each row reads the code with the noise the whole step would have given it.
     func trainLoss(_ microBatches: [[Int]], _ context: ForwardContext) throws -> Tensor {
-        try loss(microBatches.joined().map { train[$0] }, context, microBatches: microBatches.map(\.count)).loss
+        let examples = microBatches.joined().map { train[$0] }
+        let sequences = examples.map { encoder.sequence($0, image: true) }
+        let lengths = sequences.map(\.ids.count)
+        // Each row's token weight: 1 / (its micro-batch's counted tokens x the step's micro-batches).
+        var rowWeight: [Float] = []
+        var start = 0
+        for batch in microBatches {
+            let counted = sequences[start..<(start + batch.count)].reduce(0) { $0 + PromptEncoder.countedTokens($1.labels) }
+            rowWeight += [Float](repeating: 1 / Float(microBatches.count * max(counted, 1)), count: batch.count)
+            start += batch.count
+        }
+        let noisy = context.rowNoise(prefix(examples), relative: codeNoise)  // [B, Q, D]
+        let byLength = examples.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+        let split = Self.bestSplit(byLength.map { lengths[$0] })
+        var total: Tensor?
+        for group in [Array(byLength[..<split]), Array(byLength[split...])] where !group.isEmpty {
+            let (ids, mask, labels, _) = encoder.sequences(group.map { examples[$0] }, image: true)
+            let targets = model.shiftedTargets(labels, batch: group.count)
+            let length = targets.count / group.count
+            let weights = targets.indices.map { targets[$0] == ignoreIndex ? 0 : rowWeight[group[$0 / length]] }
+            let (q, d) = (noisy.shape[1], noisy.shape[2])
+            let prefix = reshape(gatherRows(reshape(noisy, [examples.count, q * d]), at: group), [group.count, q, d])
+            let loss = try model.languageModelForward(inputIds: ids, attentionMask: mask, labels: labels, batch: group.count,
+                                                      prefix: prefix, context, targetWeights: weights, allLogits: false).loss!
+            total = total.map { $0 + loss } ?? loss
+        }
+        return total!
+    }
+
+    /// Where to cut lengths sorted ascending into two groups so that padding each to its longest
+    /// costs the fewest positions: the first `k` rows pad to lengths[k - 1], the rest to the last.
+    static func bestSplit(_ lengths: [Int]) -> Int {
+        guard let longest = lengths.last else { return 0 }
+        return (1...lengths.count).min { k1, k2 in
+            (k1 * lengths[k1 - 1] + (lengths.count - k1) * longest, k1) < (k2 * lengths[k2 - 1] + (lengths.count - k2) * longest, k2)
+        }!
     }
 
     func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {

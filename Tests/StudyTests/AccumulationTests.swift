@@ -64,3 +64,43 @@ func tinySetup(queryTokens: Int = 2) throws -> (InstructBlipConfig, DataBundle, 
         }
     }
 }
+
+/// The language stage runs a step in two groups of rows sorted by length, each padded to its own
+/// longest: the loss and the gradients are those of the micro-batches' mean losses all the same.
+@Suite struct LanguageLengthGroupTests {
+    @Test func groupsByLengthGiveTheMeanOfMicroBatchLosses() throws {
+        let (config, data, workspace) = try tinySetup()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let encoder = PromptEncoder(tokenizer: data.tokenizer, queryTokens: config.numQueryTokens, countPadding: false)
+        let examples = Array(data.pretraining.samples.prefix(8).map(\.example))
+        let lengths = examples.map { encoder.sequence($0, image: true).ids.count }
+        #expect((1..<examples.count).contains(LanguageObjective.bestSplit(lengths.sorted())), "one group would not exercise the split")
+        let model = InstructBlip(config: config, seed: 1)
+        let objective = LanguageObjective(model: model, encoder: encoder, recipe: data.recipe, train: examples, heldOut: [])
+        let microBatches = [[0, 1, 2, 3, 4], [5, 6, 7]]
+
+        let grouped = try objective.trainLoss(microBatches, .evaluation())
+        grouped.backward()
+        let groupedGradients = model.parameters.trainable.map(\.gradValues)
+        model.parameters.trainable.forEach { $0.zeroGrad() }
+
+        var separate = 0.0
+        for batch in microBatches {
+            let loss = try objective.loss(batch.map { examples[$0] }, .evaluation()).loss
+            separate += Double(loss.scalar) / Double(microBatches.count)
+            loss.backward(seed: 1 / Float(microBatches.count))
+        }
+        #expect(abs(Double(grouped.scalar) - separate) <= 1e-5 * separate)
+        for (a, b) in zip(groupedGradients, model.parameters.trainable.map(\.gradValues)) {
+            let scale = max(b.map(abs).max() ?? 0, 1e-6)
+            #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+        }
+    }
+
+    /// The cut minimises the padded positions: [3, 3, 4, 10] pads to 3 x 4 + 10 at k = 3.
+    @Test func theCutPadsTheFewestPositions() {
+        #expect(LanguageObjective.bestSplit([3, 3, 4, 10]) == 3)
+        #expect(LanguageObjective.bestSplit([5, 5, 5]) == 1)
+        #expect(LanguageObjective.bestSplit([2, 9, 9, 9]) == 1)
+    }
+}
