@@ -128,7 +128,8 @@ extension InstructBlip {
             embeddings = embedding(languageModel.embedTokens, ids: ids, shape: [b, t])
         } else {
             precondition(images.count == b, "generation requests mix prompts with and without images")
-            let (qIds, qMask) = leftPadded(requests.map(\.qformerIds))
+            // The Q-Former's text positions count from the first token, as in training: padded on the right.
+            let (qIds, qMask) = rightPadded(requests.map(\.qformerIds))
             let features = imageFeatures(visionOutput: sharedVisionOutput(images, context), qformerInputIds: qIds,
                                          qformerAttentionMask: qMask, context)
             embeddings = try inputEmbeddings(ids: ids, batch: b, features: features)
@@ -155,6 +156,17 @@ extension InstructBlip {
         let encoded = visionOutput(concat(distinct.map { reshape($0, [1] + $0.shape) }, axis: 0), context)
         guard distinct.count < images.count else { return encoded }
         return concat(slot.map { slice(encoded, axis: 0, $0..<($0 + 1)) }, axis: 0)
+    }
+
+    /// Rows padded on the right with the pad token, and their masks.
+    private func rightPadded(_ rows: [[Int32]]) -> (ids: [Int32], mask: [Int32]) {
+        let t = rows.map(\.count).max() ?? 0
+        var ids: [Int32] = [], mask: [Int32] = []
+        for row in rows {
+            ids += row + [Int32](repeating: Int32(config.textConfig.padTokenId), count: t - row.count)
+            mask += [Int32](repeating: 1, count: row.count) + [Int32](repeating: 0, count: t - row.count)
+        }
+        return (ids, mask)
     }
 
     /// Rows padded on the left with the pad token, and their masks.

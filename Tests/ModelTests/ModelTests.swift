@@ -225,6 +225,26 @@ func tinyInputs(_ config: InstructBlipConfig, batch: Int = 2, seed: UInt64 = 1) 
         }
     }
 
+    /// A request's scores do not depend on the instructions of the others in its batch: the Q-Former
+    /// reads its instruction from position 0, as in training, however long the batch's longest is.
+    @Test func instructionsOfOtherLengthsLeaveARequestAlone() throws {
+        let model = InstructBlip(config: tinyConfig(), seed: 8)
+        var rng = SeededGenerator(seed: 12)
+        // Position embeddings as large as the words', so that a shifted position shows in the scores.
+        let positions = try #require(model.parameters["qformer.embeddings.position_embeddings.weight"])
+        positions.data.update(from: Tensor.randomNormal(positions.shape, std: 1, using: &rng).data, count: positions.count)
+        let requests = [[5, 6], [7, 8, 9, 10, 11, 12], [13]].map { instruction in
+            GenerationRequest(pixels: Tensor.randomNormal([3, 8, 8], std: 1, using: &rng),
+                              promptIds: [Int32](repeating: 3, count: model.config.numQueryTokens) + [5, 6], qformerIds: instruction)
+        }
+        let options = GenerationOptions(maxNewTokens: 3)
+        let batched = try model.generate(requests, options: options, scoring: [[7], [9]]).logProbabilities
+        for (request, scores) in zip(requests, batched) {
+            let alone = try model.generate([request], options: options, scoring: [[7], [9]]).logProbabilities[0]
+            for (a, b) in zip(scores, alone) { #expect(abs(a - b) < 1e-4, "\(request.qformerIds): \(a) batched against \(b) alone") }
+        }
+    }
+
     /// Requests that share one image tensor (the blind control's blank) have it encoded once; every
     /// reply and score keeps its bits, as with a copy of the image per request.
     @Test func sharedImagesAreEncodedOnceWithTheSameBits() throws {
