@@ -35,6 +35,26 @@ func tinySetup(queryTokens: Int = 2) throws -> (InstructBlipConfig, DataBundle, 
     return (config, try DataBundle(recipe: recipe, workspace: Workspace(workspace)), workspace)
 }
 
+/// A step's loss (with its gradients in `model`) against the mean of `microBatches`' own losses,
+/// each from `separate`: equal within float rounding, gradients too.
+func expectStepEqualsMeanOfMicroBatches(_ model: InstructBlip, step: Tensor, microBatches: [[Int]],
+                                        separate: ([Int]) throws -> Tensor) throws {
+    step.backward()
+    let stepGradients = model.parameters.trainable.map(\.gradValues)
+    model.parameters.trainable.forEach { $0.zeroGrad() }
+    var mean = 0.0
+    for batch in microBatches {
+        let loss = try separate(batch)
+        mean += Double(loss.scalar) / Double(microBatches.count)
+        loss.backward(seed: 1 / Float(microBatches.count))
+    }
+    #expect(abs(Double(step.scalar) - mean) <= 1e-5 * mean)
+    for (a, b) in zip(stepGradients, model.parameters.trainable.map(\.gradValues)) {
+        let scale = max(b.map(abs).max() ?? 0, 1e-6)
+        #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+    }
+}
+
 /// Running several micro-batches as one weighted batch must equal gradient accumulation.
 @Suite struct AccumulationTests {
     @Test func oneWeightedBatchEqualsTheMeanOfMicroBatchLosses() throws {
@@ -46,21 +66,8 @@ func tinySetup(queryTokens: Int = 2) throws -> (InstructBlipConfig, DataBundle, 
         let objective = try VisionLanguageObjective(model: model, encoder: encoder, data: data, train: Array(examples), heldOut: [])
         let groups = [[0, 1], [2, 3], [4, 5]]
 
-        let fused = try objective.trainLoss(groups, .evaluation())
-        fused.backward()
-        let fusedGradients = model.parameters.trainable.map(\.gradValues)
-        model.parameters.trainable.forEach { $0.zeroGrad() }
-
-        var separate = 0.0
-        for group in groups {
-            let loss = try model.forward(encoder.batch(group.map { examples[$0] }, data: data), .evaluation()).loss!
-            separate += Double(loss.scalar) / Double(groups.count)
-            loss.backward(seed: 1 / Float(groups.count))
-        }
-        #expect(abs(Double(fused.scalar) - separate) <= 1e-5 * separate)
-        for (a, b) in zip(fusedGradients, model.parameters.trainable.map(\.gradValues)) {
-            let scale = max(b.map(abs).max() ?? 0, 1e-6)
-            #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+        try expectStepEqualsMeanOfMicroBatches(model, step: try objective.trainLoss(groups, .evaluation()), microBatches: groups) { group in
+            try model.forward(encoder.batch(group.map { examples[$0] }, data: data), .evaluation()).loss!
         }
     }
 }
@@ -79,21 +86,8 @@ func tinySetup(queryTokens: Int = 2) throws -> (InstructBlipConfig, DataBundle, 
         let objective = LanguageObjective(model: model, encoder: encoder, recipe: data.recipe, train: examples, heldOut: [])
         let microBatches = [[0, 1, 2, 3, 4], [5, 6, 7]]
 
-        let grouped = try objective.trainLoss(microBatches, .evaluation())
-        grouped.backward()
-        let groupedGradients = model.parameters.trainable.map(\.gradValues)
-        model.parameters.trainable.forEach { $0.zeroGrad() }
-
-        var separate = 0.0
-        for batch in microBatches {
-            let loss = try objective.loss(batch.map { examples[$0] }, .evaluation()).loss
-            separate += Double(loss.scalar) / Double(microBatches.count)
-            loss.backward(seed: 1 / Float(microBatches.count))
-        }
-        #expect(abs(Double(grouped.scalar) - separate) <= 1e-5 * separate)
-        for (a, b) in zip(groupedGradients, model.parameters.trainable.map(\.gradValues)) {
-            let scale = max(b.map(abs).max() ?? 0, 1e-6)
-            #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+        try expectStepEqualsMeanOfMicroBatches(model, step: try objective.trainLoss(microBatches, .evaluation()), microBatches: microBatches) { batch in
+            try objective.loss(batch.map { examples[$0] }, .evaluation()).loss
         }
     }
 
