@@ -235,7 +235,7 @@ public struct SeedChoiceError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The engine's numerics version: part of every hash, raised when a kernel's results change.
-public let numericsVersion = "engine-2"
+public let numericsVersion = "engine-3"
 
 /// Sorted-key JSON of the resolved study, its data recipe and its inputs' hashes.
 func canonicalJSON(spec: StudySpec, data: DataRecipe, dependencies: [(String, String)]) -> String {
