@@ -102,9 +102,11 @@ test: deps test-deps
 	grep -q "mme_yes_no_share .*blind control" .build/quick-show-instruct.txt
 	grep -q "uniform_loss" .build/quick-show-instruct.txt
 	grep -q "mme_forced_choice .*blind control" .build/quick-show-instruct.txt
-	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --json > .build/quick-bench-eval.json
+	.build/debug/repro bench eval --study exp01 --profile quick --workspace .build/quick-workspace --profile-ops --json > .build/quick-bench-eval.json
 	grep -q '"MME benchmark, blind"' .build/quick-bench-eval.json
-	@# Evaluated again, the model gives every number its run stored, bit for bit.
+	grep -Eq '"sgemm_gflop" : [0-9.e-]*[1-9]' .build/quick-bench-eval.json
+	grep -q '"sgemm_seconds_at_peak"' .build/quick-bench-eval.json
+	@# Evaluated again (under the profiler), the model gives every number its run stored, bit for bit.
 	grep -q '"compared_with_stored" : [1-9]' .build/quick-bench-eval.json
 	tr -d ' \n' < .build/quick-bench-eval.json | grep -q '"differing_from_stored":\[\]'
 	@# The probe: its summary counts are those of the answers it printed, and it wrote a PNG contact sheet.

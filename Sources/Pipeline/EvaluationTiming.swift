@@ -2,10 +2,20 @@ import Engine
 import Foundation
 import Study
 
-/// One phase of an evaluation and the seconds it took.
+/// One phase of an evaluation and the seconds it took; under a profiler, also its matrix products.
 public struct EvaluationPhase: Sendable {
     public let name: String
     public let seconds: Double
+    /// Seconds in sgemm and the products' floating-point operations (zero without a profiler).
+    public var gemmSeconds = 0.0
+    public var gemmFlops = 0.0
+
+    public init(name: String, seconds: Double, gemmSeconds: Double = 0, gemmFlops: Double = 0) {
+        self.name = name
+        self.seconds = seconds
+        self.gemmSeconds = gemmSeconds
+        self.gemmFlops = gemmFlops
+    }
 }
 
 /// An evaluation repeated on a stored model: its phases, and its numbers beside those its run stored.
@@ -35,7 +45,19 @@ extension Runner {
         defer { try? FileManager.default.removeItem(at: outputs) }
         var phases: [EvaluationPhase] = []
         var evaluator = Evaluator(data: data, encoder: encoder, spec: study.spec.eval, outputs: outputs, clip: try clipScorer(study))
-        evaluator.phaseFinished = { phases.append(EvaluationPhase(name: $0, seconds: $1)) }
+        // Under a profiler (`OpProfiler.current`), each phase also gets the products since the phase before.
+        let profiler = OpProfiler.current
+        var before = profiler?.report
+        evaluator.phaseFinished = { name, seconds in
+            var phase = EvaluationPhase(name: name, seconds: seconds)
+            if let profiler, let previous = before {
+                let now = profiler.report
+                phase.gemmSeconds = now.gemmSeconds - previous.gemmSeconds
+                phase.gemmFlops = now.gemmFlops - previous.gemmFlops
+                before = now
+            }
+            phases.append(phase)
+        }
         let measured = try evaluator.evaluate(model, test: data.finetuneRows(study.spec.train.rows).test)
         let stored = try store.flatMap { store in try store.latestRun(study: study.name, hash: study.hash).map { try store.metrics(runId: $0.id!) } } ?? []
         let storedValues = Dictionary(stored.map { ("\($0.condition) \($0.name)", $0.value) }, uniquingKeysWith: { last, _ in last })
