@@ -117,7 +117,7 @@ extension InstructBlip {
     private func prefill(_ requests: [GenerationRequest], keyMask: inout [Int32]) throws -> (KVCache, Tensor) {
         let b = requests.count
         let context = ForwardContext.evaluation()
-        let (ids, mask) = leftPadded(requests.map(\.promptIds))
+        let (ids, mask) = padded(requests.map(\.promptIds), onLeft: true)
         let t = ids.count / b
         let embeddings: Tensor
         let images = requests.compactMap(\.pixels), prefixes = requests.compactMap(\.prefix)
@@ -129,7 +129,7 @@ extension InstructBlip {
         } else {
             precondition(images.count == b, "generation requests mix prompts with and without images")
             // The Q-Former's text positions count from the first token, as in training: padded on the right.
-            let (qIds, qMask) = rightPadded(requests.map(\.qformerIds))
+            let (qIds, qMask) = padded(requests.map(\.qformerIds), onLeft: false)
             let features = imageFeatures(visionOutput: sharedVisionOutput(images, context), qformerInputIds: qIds,
                                          qformerAttentionMask: qMask, context)
             embeddings = try inputEmbeddings(ids: ids, batch: b, features: features)
@@ -158,24 +158,15 @@ extension InstructBlip {
         return concat(slot.map { slice(encoded, axis: 0, $0..<($0 + 1)) }, axis: 0)
     }
 
-    /// Rows padded on the right with the pad token, and their masks.
-    private func rightPadded(_ rows: [[Int32]]) -> (ids: [Int32], mask: [Int32]) {
+    /// Rows padded with the pad token to the longest, on the left or the right, and their masks.
+    private func padded(_ rows: [[Int32]], onLeft: Bool) -> (ids: [Int32], mask: [Int32]) {
         let t = rows.map(\.count).max() ?? 0
         var ids: [Int32] = [], mask: [Int32] = []
         for row in rows {
-            ids += row + [Int32](repeating: Int32(config.textConfig.padTokenId), count: t - row.count)
-            mask += [Int32](repeating: 1, count: row.count) + [Int32](repeating: 0, count: t - row.count)
-        }
-        return (ids, mask)
-    }
-
-    /// Rows padded on the left with the pad token, and their masks.
-    private func leftPadded(_ rows: [[Int32]]) -> (ids: [Int32], mask: [Int32]) {
-        let t = rows.map(\.count).max() ?? 0
-        var ids: [Int32] = [], mask: [Int32] = []
-        for row in rows {
-            ids += [Int32](repeating: Int32(config.textConfig.padTokenId), count: t - row.count) + row
-            mask += [Int32](repeating: 0, count: t - row.count) + [Int32](repeating: 1, count: row.count)
+            let pad = [Int32](repeating: Int32(config.textConfig.padTokenId), count: t - row.count)
+            let ones = [Int32](repeating: 1, count: row.count), zeros = [Int32](repeating: 0, count: t - row.count)
+            ids += onLeft ? pad + row : row + pad
+            mask += onLeft ? zeros + ones : ones + zeros
         }
         return (ids, mask)
     }

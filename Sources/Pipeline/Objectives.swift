@@ -240,7 +240,7 @@ final class LanguageObjective: SplitObjective {
         let split = Self.bestSplit(byLength.map { lengths[$0] })
         var total: Tensor?
         for group in [Array(byLength[..<split]), Array(byLength[split...])] where !group.isEmpty {
-            let (ids, mask, labels, _) = encoder.sequences(group.map { examples[$0] }, image: true)
+            let (ids, mask, labels, _) = encoder.padded(group.map { sequences[$0] })
             let targets = model.shiftedTargets(labels, batch: group.count)
             let length = targets.count / group.count
             let weights = targets.indices.map { targets[$0] == ignoreIndex ? 0 : rowWeight[group[$0 / length]] }
@@ -257,9 +257,8 @@ final class LanguageObjective: SplitObjective {
     /// costs the fewest positions: the first `k` rows pad to lengths[k - 1], the rest to the last.
     static func bestSplit(_ lengths: [Int]) -> Int {
         guard let longest = lengths.last else { return 0 }
-        return (1...lengths.count).min { k1, k2 in
-            (k1 * lengths[k1 - 1] + (lengths.count - k1) * longest, k1) < (k2 * lengths[k2 - 1] + (lengths.count - k2) * longest, k2)
-        }!
+        func positions(_ k: Int) -> Int { k * lengths[k - 1] + (lengths.count - k) * longest }
+        return (1...lengths.count).min { (positions($0), $0) < (positions($1), $1) }!
     }
 
     func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {

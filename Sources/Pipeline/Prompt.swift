@@ -48,7 +48,11 @@ struct PromptEncoder {
 
     /// Token ids and labels of whole examples, right-padded to the longest.
     func sequences(_ examples: [Example], image: Bool) -> (ids: [Int32], mask: [Int32], labels: [Int32], length: Int) {
-        let rows = examples.map { sequence($0, image: image) }
+        padded(examples.map { sequence($0, image: image) })
+    }
+
+    /// Rows from `sequence`, right-padded to the longest, with their mask and the padding's labels.
+    func padded(_ rows: [(ids: [Int32], labels: [Int32])]) -> (ids: [Int32], mask: [Int32], labels: [Int32], length: Int) {
         let length = rows.map(\.ids.count).max() ?? 0
         var ids: [Int32] = [], mask: [Int32] = [], labels: [Int32] = []
         for row in rows {
