@@ -162,7 +162,7 @@ final class VisionLanguageObjective: SplitObjective {
         let words = Autodiff.withoutGradients { l2Normalize(model.wordEmbeddings) }  // [V, D]
         let rowsUsed = gatherRows(reshape(features, [rows, width]), at: used)  // [used, D]
         let logits = scale(matmul(l2Normalize(rowsUsed), words, transposeB: true), Self.codeWordSharpness)  // [used, V]
-        return crossEntropy(gatherRows(logits, at: picked), targets: targets, weights: weights.map { $0 / Float(used.count) })
+        return crossEntropy(logits, targets: targets, rows: picked, weights: weights.map { $0 / Float(used.count) })
     }
 
     func evaluationLoss(_ indices: [Int], of split: EvaluationSplit) throws -> (total: Double, count: Int) {

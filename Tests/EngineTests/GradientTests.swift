@@ -126,6 +126,35 @@ import Testing
         checkGradients([logits]) { crossEntropy(logits, targets: targets, weights: [0.5, 9, 0.25, 2, 9]) }
     }
 
+    @Test func crossEntropyWithSeveralTargetsPerRow() {
+        let logits = random([3, 7], seed: 31, scale: 2)
+        let targets: [Int32] = [3, 5, ignoreIndex, 0, 6, 2], rows = [0, 0, 1, 1, 1, 2]
+        checkGradients([logits]) { crossEntropy(logits, targets: targets, rows: rows) }
+        checkGradients([logits]) { crossEntropy(logits, targets: targets, rows: rows, weights: [0.5, 0.5, 9, 0.25, 0.75, 1]) }
+    }
+
+    /// Rows shared by targets must give the bits of a copy of each row per target (gatherRows), which
+    /// the code's word loss computed before: a numerics version holds them.
+    @Test func sharedRowsMatchGatheredCopiesBitForBit() {
+        // Three rows of 40 targets each: enough targets added onto each other for roundings to differ.
+        var rng = SeededGenerator(seed: 33)
+        let rows = (0..<120).map { $0 / 40 }
+        let targets = rows.map { _ in Int32(rng.next() % 1000) }
+        let weights = rows.map { _ in Float(rng.next() % 1000 + 1) / 40_000 }
+        func lossAndGradient(_ loss: (Tensor) -> Tensor) -> (Float, [Float]) {
+            let logits = random([3, 1000], seed: 32)
+            logits.requiresGrad = true
+            let value = loss(logits)
+            value.backward()
+            return (value.scalar, logits.gradValues)
+        }
+        let shared = lossAndGradient { crossEntropy($0, targets: targets, rows: rows, weights: weights) }
+        let gathered = lossAndGradient { crossEntropy(gatherRows($0, at: rows), targets: targets, weights: weights) }
+        #expect(shared.0.bitPattern == gathered.0.bitPattern)
+        let differing = zip(shared.1, gathered.1).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(differing) of \(shared.1.count) gradient elements differ in their bits")
+    }
+
     @Test func reductions() {
         let x = random([2, 3, 4], seed: 30)
         checkGradients([x]) { sum(x) }

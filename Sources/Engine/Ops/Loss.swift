@@ -21,39 +21,56 @@ public func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
 public let ignoreIndex: Int32 = -100
 
 /// Token cross-entropy: -log softmax(logits)[target], skipping targets equal to `ignoreIndex`.
-/// - logits: `[..., V]`; targets: one per row of logits. Returns a one-element tensor.
-/// - weights: one per row; when given, the result is the weighted sum over counted rows and
+/// - logits: `[..., V]`; targets: one per row of logits, or with `rows` any number, target i
+///   reading row `rows[i]` (a row that stands for several words), each row's softmax computed once.
+/// - weights: one per target; when given, the result is the weighted sum over counted targets and
 ///   `reduction` is not used (this is how several micro-batches' mean losses become one loss).
-public func crossEntropy(_ logits: Tensor, targets: [Int32], weights: [Float]? = nil, reduction: Reduction = .mean) -> Tensor {
+public func crossEntropy(_ logits: Tensor, targets: [Int32], rows targetRows: [Int]? = nil, weights: [Float]? = nil,
+                         reduction: Reduction = .mean) -> Tensor {
     Op.run("cross_entropy") { op in
         let v = logits.shape.last ?? 1
         let rows = logits.count / max(v, 1)
-        precondition(targets.count == rows, "cross entropy has \(targets.count) targets for \(rows) rows of logits \(logits.shape)")
-        if let weights { precondition(weights.count == rows, "cross entropy has \(weights.count) weights for \(rows) rows") }
-        // logSumExp: [rows], kept for backward
-        var logSumExp = [Float](repeating: 0, count: rows)
+        if let targetRows {
+            precondition(targetRows.count == targets.count, "cross entropy has \(targetRows.count) rows for \(targets.count) targets")
+            precondition(targetRows.allSatisfy { $0 >= 0 && $0 < rows }, "cross entropy: a target's row is outside the \(rows) rows of \(logits.shape)")
+        } else {
+            precondition(targets.count == rows, "cross entropy has \(targets.count) targets for \(rows) rows of logits \(logits.shape)")
+        }
+        if let weights { precondition(weights.count == targets.count, "cross entropy has \(weights.count) weights for \(targets.count) targets") }
+        func row(of i: Int) -> Int { targetRows?[i] ?? i }
+        // logSumExp: [rows], kept for backward (NaN for a row no counted target reads)
+        var logSumExp = [Float](repeating: .nan, count: rows)
         var total = 0.0
         var counted = 0
-        for r in 0..<rows where targets[r] != ignoreIndex {
-            let target = Int(targets[r])
+        for i in targets.indices where targets[i] != ignoreIndex {
+            let target = Int(targets[i])
             precondition(target >= 0 && target < v, "cross entropy target \(target) outside 0..<\(v)")
-            let row = logits.data + r * v
-            let lse = Engine.logSumExp(row, count: v)
-            logSumExp[r] = lse
-            total += Double(lse - row[target]) * Double(weights?[r] ?? 1)
+            let r = row(of: i), values = logits.data + r * v
+            if logSumExp[r].isNaN { logSumExp[r] = Engine.logSumExp(values, count: v) }
+            total += Double(logSumExp[r] - values[target]) * Double(weights?[i] ?? 1)
             counted += 1
         }
         let divisor: Float = reduction == .mean && weights == nil ? Float(counted) : 1
         let y = Tensor(shape: [], values: [Float(total) / divisor])
         op.record(y, inputs: [logits]) { dy in
-            // dlogits = (softmax - onehot(target)) * dy * weight / divisor
+            // dlogits = (softmax - onehot(target)) * dy * weight / divisor, summed over a row's targets
             let dx = logits.grad
-            for r in 0..<rows where targets[r] != ignoreIndex {
-                let row = logits.data + r * v, drow = dx + r * v
-                let lse = logSumExp[r]
-                let g = dy[0] * (weights?[r] ?? 1) / divisor
-                for j in 0..<v { drow[j] += g * FastMath.exp(row[j] - lse) }
-                drow[Int(targets[r])] -= g
+            let softmax = UnsafeMutablePointer<Float>.allocate(capacity: v)
+            defer { softmax.deallocate() }
+            var softmaxRow = -1
+            for i in targets.indices where targets[i] != ignoreIndex {
+                let r = row(of: i), target = Int(targets[i])
+                let values = logits.data + r * v, drow = dx + r * v
+                if r != softmaxRow {
+                    for j in 0..<v { softmax[j] = FastMath.exp(values[j] - logSumExp[r]) }
+                    softmaxRow = r
+                }
+                let g = dy[0] * (weights?[i] ?? 1) / divisor
+                let before = drow[target]
+                for j in 0..<v { drow[j] += g * softmax[j] }
+                // A shared row takes each target's gradient whole (as a copy of the row per target
+                // would, summed); one target per row subtracts after adding, as it always has.
+                drow[target] = targetRows == nil ? drow[target] - g : before + (g * softmax[target] - g)
             }
         }
         return y
