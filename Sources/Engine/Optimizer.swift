@@ -44,11 +44,13 @@ public final class AdamW {
             let w = p.data, g = p.grad
             let m = firstMoments[index].pointer, v = secondMoments[index].pointer
             let shrink = decays[index] ? Float(1 - Double(lr) * Double(weightDecay)) : 1
-            for i in 0..<p.count {
-                w[i] *= shrink
-                m[i] += (g[i] - m[i]) * (1 - b1)
-                v[i] = v[i] * b2 + (1 - b2) * g[i] * g[i]
-                w[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction2Root + eps))
+            Parallel.forEach(p.count) { range in
+                for i in range {
+                    w[i] *= shrink
+                    m[i] += (g[i] - m[i]) * (1 - b1)
+                    v[i] = v[i] * b2 + (1 - b2) * g[i] * g[i]
+                    w[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction2Root + eps))
+                }
             }
         }
     }
