@@ -7,8 +7,8 @@ public struct EvaluationPhase: Sendable {
     public let name: String
     public let seconds: Double
     /// Seconds in sgemm and the products' floating-point operations (zero without a profiler).
-    public var gemmSeconds = 0.0
-    public var gemmFlops = 0.0
+    public var gemmSeconds: Double
+    public var gemmFlops: Double
 
     public init(name: String, seconds: Double, gemmSeconds: Double = 0, gemmFlops: Double = 0) {
         self.name = name
