@@ -290,22 +290,25 @@ struct PretrainingSplit {
     }
 
     /// The rows of `forms` on training scenes; with `skills` (`train.skills`), only the questions
-    /// of those skills (captions, which have no skill, drop out).
-    func train(_ forms: PretrainingSample.Form..., skills: Set<Skill> = []) -> [PretrainingSample] {
+    /// of those skills (captions, which have no skill, drop out), each as many times as its skill is
+    /// listed, so that a check learned slowly gets more of the same steps.
+    func train(_ forms: PretrainingSample.Form..., skills: [Skill] = []) -> [PretrainingSample] {
         train(forms, skills: skills)
     }
 
-    func train(_ forms: [PretrainingSample.Form], skills: Set<Skill> = []) -> [PretrainingSample] {
-        rows(forms, skills: skills) { !heldOutSet.contains($0) }
+    func train(_ forms: [PretrainingSample.Form], skills: [Skill] = []) -> [PretrainingSample] {
+        let copies = Dictionary(skills.map { ($0, 1) }, uniquingKeysWith: +)
+        return rows(forms, skills: Set(skills)) { !heldOutSet.contains($0) }
+            .flatMap { row in repeatElement(row, count: row.skill.flatMap { copies[$0] } ?? 1) }
     }
 
-    /// The rows of `forms` on held-out scenes, as `train`.
-    func heldOut(_ forms: PretrainingSample.Form..., skills: Set<Skill> = []) -> [PretrainingSample] {
+    /// The rows of `forms` on held-out scenes, as `train` but each once: they measure, not train.
+    func heldOut(_ forms: PretrainingSample.Form..., skills: [Skill] = []) -> [PretrainingSample] {
         heldOut(forms, skills: skills)
     }
 
-    func heldOut(_ forms: [PretrainingSample.Form], skills: Set<Skill> = []) -> [PretrainingSample] {
-        rows(forms, skills: skills) { heldOutSet.contains($0) }
+    func heldOut(_ forms: [PretrainingSample.Form], skills: [Skill] = []) -> [PretrainingSample] {
+        rows(forms, skills: Set(skills)) { heldOutSet.contains($0) }
     }
 
     private func rows(_ forms: [PretrainingSample.Form], skills: Set<Skill>, scene: (SceneKey) -> Bool) -> [PretrainingSample] {

@@ -166,7 +166,7 @@ struct FinetuneStage: Stage {
 /// The pretraining corpus's rows of `forms` (questions: of the study's skills), on training and held-out scenes.
 private func pretrainingRows(_ context: StageContext, forms: [PretrainingSample.Form]) throws -> (train: [Example], heldOut: [Example]) {
     let spec = context.spec, split = context.split
-    let skills = Set(spec.train.skills.compactMap(Skill.init(rawValue:)))
+    let skills = spec.train.skills.compactMap(Skill.init(rawValue:))
     let train = split.train(forms, skills: skills).map { $0.example(shortCodeAnswer: spec.train.codeShortAnswer) }
     guard !train.isEmpty else {
         throw StudyError(file: context.study.file, key: "train.skills",

@@ -51,7 +51,7 @@ public enum StudyKeys {
         ("train.code_asked", "the scene code carries the words the instruction asks about"),
         ("train.code_short_answer", "language and instruct: a long-form row's code holds its short answer, not its sentence"),
         ("train.answer_word_weight", "align and instruct: the answer's and asked words' word loss, counted again at this weight"),
-        ("train.skills", "align and instruct: train only on questions of these skills (empty: every row)"),
+        ("train.skills", "align and instruct: train only on questions of these skills, a skill listed n times n times over (empty: every row)"),
         ("train.rows", "finetune studies: `finetune` trains and tests on the VL-RewardBench-shaped set; `pretraining` on captions, short-answer questions and long-form rows like the base model's instruction tuning, as many as that set's, on scenes no other corpus draws (the retention measurement's positive control)"),
         ("train.threads", "threads of the study's arithmetic (0: every core); part of the hash, as OpenBLAS's sums depend on it"),
         ("eval.max_new_tokens", "longest generated reply"),

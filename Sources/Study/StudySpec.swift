@@ -133,7 +133,8 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     /// two positions are not drowned by the code's other positions.
     public var answerWordWeight: Float = 0
     /// Alignment and instruction tuning: train only on the corpus's questions of these skills
-    /// (`Skill` names; captions are left out too). Empty: every caption and question.
+    /// (`Skill` names; captions are left out too; a skill listed n times has its rows n times).
+    /// Empty: every caption and question.
     public var skills: [String] = []
     /// Fine-tuning: the rows it trains and is tested on.
     public var rows = FinetuneRows.finetune
